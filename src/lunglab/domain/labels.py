@@ -1,0 +1,32 @@
+"""The one label map of a study: 0 background, 1 lung (not lesion), 2 GGO, 3 consolidation."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class Label(IntEnum):
+    """Voxel values of a LungLab label map. Lung is every label from 1 to 3."""
+
+    BACKGROUND = 0
+    LUNG = 1
+    GGO = 2
+    CONSOLIDATION = 3
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    """One entry of a project's label schema."""
+
+    value: int
+    name: str
+    color: str  # "#rrggbb"
+
+
+DEFAULT_LABEL_SCHEMA: tuple[LabelSpec, ...] = (
+    LabelSpec(1, "lung", "#3c8dde"),
+    LabelSpec(2, "ground-glass opacity", "#f2c12e"),
+    LabelSpec(3, "consolidation", "#e0403a"),
+)
+
+MAX_LABEL = int(Label.CONSOLIDATION)
