@@ -32,4 +32,13 @@ class Forbidden(LungLabError):
 
 
 class Conflict(LungLabError):
-    """A stale edit or a duplicate (HTTP 409)."""
+    """A stale edit or a duplicate (HTTP 409).
+
+    Args:
+        message: what happened and what the user can do.
+        **details: machine-readable facts for the client (e.g. ``latest_version_id``).
+    """
+
+    def __init__(self, message: str, **details: object) -> None:
+        self.details = details
+        super().__init__(message)

@@ -4,8 +4,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
-from lunglab.db.base import Base
 from lunglab.db import models  # noqa: F401  (registers the tables)
+from lunglab.db.base import Base
 
 config = context.config
 target_metadata = Base.metadata

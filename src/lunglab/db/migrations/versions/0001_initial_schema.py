@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0001'
 down_revision = None
 branch_labels = None
@@ -133,6 +132,7 @@ def upgrade() -> None:
     sa.Column('volume_bytes', sa.BigInteger(), nullable=False),
     sa.Column('ai_status', sa.String(length=16), nullable=False),
     sa.Column('ai_summary', sa.JSON(), nullable=True),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_studies_project_id_projects'), ondelete='CASCADE'),

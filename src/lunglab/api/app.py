@@ -1,0 +1,122 @@
+"""The FastAPI application: API under ``/api``, the built web client at ``/``."""
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from lunglab import RESEARCH_USE_NOTICE, __version__
+from lunglab.api.routes import audit, auth, imports, jobs, projects, studies, users, versions
+from lunglab.core.settings import Settings, get_settings
+from lunglab.db.migrate import upgrade_to_head
+from lunglab.io.store import make_store
+from lunglab.services.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    LungLabError,
+    NotFound,
+    RateLimited,
+    TooLarge,
+    Unauthorized,
+)
+from lunglab.workers.runners import make_runner
+
+log = logging.getLogger(__name__)
+
+STATUS = {InvalidInput: 422, TooLarge: 413, NotFound: 404, Forbidden: 403, Conflict: 409,
+          Unauthorized: 401, RateLimited: 429}
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; connect-src 'self' blob: data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def default_web_dist() -> Path | None:
+    """``web/dist`` of a source checkout, or the copy packaged as ``lunglab/web_dist``."""
+    here = Path(__file__).resolve()
+    for candidate in (here.parents[3] / "web" / "dist", here.parents[1] / "web_dist"):
+        if (candidate / "index.html").exists():
+            return candidate
+    return None
+
+
+def create_app(settings: Settings | None = None, *, start_runner: bool = True,
+               web_dist: Path | None = None) -> FastAPI:
+    """Build the app: migrate the database, open the store, start the job runner."""
+    settings = settings or get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade_to_head(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        if start_runner:
+            app.state.runner.start()
+        yield
+        app.state.runner.shutdown()
+
+    app = FastAPI(title="LungLab", version=__version__, lifespan=lifespan,
+                  description=RESEARCH_USE_NOTICE, docs_url="/docs", redoc_url=None)
+    app.state.settings = settings
+    app.state.store = make_store("local", settings.data_dir / "store")
+    app.state.store.remove_temporaries()
+    app.state.runner = make_runner(settings)
+
+    for router in (auth.router, users.router, projects.router, studies.router, imports.router,
+                   versions.router, jobs.router, audit.router):
+        app.include_router(router, prefix="/api")
+
+    @app.get("/api/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__, "research_use_only": RESEARCH_USE_NOTICE}
+
+    @app.exception_handler(LungLabError)
+    async def domain_error(_: Request, exc: LungLabError) -> JSONResponse:
+        code = next((c for t, c in STATUS.items() if isinstance(exc, t)), 400)
+        if isinstance(exc, Conflict) and exc.details:
+            return JSONResponse({"detail": {"message": str(exc), **exc.details}}, status_code=code)
+        return JSONResponse({"detail": str(exc)}, status_code=code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        msgs = [f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}"
+                for e in exc.errors()]
+        return JSONResponse({"detail": "; ".join(msgs)[:2000]}, status_code=422)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        if settings.cookie_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    dist = web_dist or default_web_dist()
+    if dist is not None:
+        if (dist / "assets").exists():
+            app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+        index = dist / "index.html"
+
+        @app.get("/{path:path}", include_in_schema=False)
+        def spa(path: str) -> FileResponse:
+            if path.startswith("api/"):
+                return JSONResponse({"detail": "not found"}, status_code=404)  # type: ignore[return-value]
+            candidate = (dist / path).resolve()
+            if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
+                return FileResponse(candidate)
+            return FileResponse(index)
+
+    return app

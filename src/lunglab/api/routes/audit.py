@@ -1,0 +1,18 @@
+"""The audit log (site admins)."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from lunglab.api.deps import AdminUser, SessionDep
+from lunglab.api.schemas import AuditEventPublic, AuditEventsPublic
+from lunglab.services import audit
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+@router.get("", response_model=AuditEventsPublic)
+def list_audit(db: SessionDep, admin: AdminUser, offset: int = Query(0, ge=0),
+               limit: int = Query(100, ge=1, le=1000), actor: str | None = None,
+               action: str | None = None) -> AuditEventsPublic:
+    rows, count = audit.list_events(db, offset=offset, limit=limit, actor=actor, action=action)
+    return AuditEventsPublic(data=[AuditEventPublic.model_validate(e) for e in rows], count=count)

@@ -1,0 +1,67 @@
+"""Uploads: one-shot multipart import and resumable chunked uploads."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request, UploadFile
+
+from lunglab.api.deps import CurrentUser, SessionDep, SettingsDep, StoreDep
+from lunglab.api.schemas import ImportResult, ImportResults, ReceivedOut, UploadCreate, UploadStatus
+from lunglab.services import ingest, projects, uploads
+from lunglab.services.errors import TooLarge
+
+router = APIRouter(tags=["import"])
+IMPORT_ROLES = ("admin", "annotator")
+
+
+def _results(outcomes: list[ingest.ImportOutcome]) -> ImportResults:
+    return ImportResults(results=[ImportResult(**o.as_dict()) for o in outcomes])
+
+
+@router.post("/projects/{project_id}/import", response_model=ImportResults)
+async def import_files(project_id: int, request: Request, db: SessionDep, user: CurrentUser,
+                       store: StoreDep, settings: SettingsDep) -> ImportResults:
+    project = projects.require_role(db, user, project_id, *IMPORT_ROLES)
+    length = int(request.headers.get("content-length") or 0)
+    if length > settings.max_upload_bytes:
+        raise TooLarge(f"upload of {length} bytes exceeds the limit of "
+                       f"{settings.max_upload_bytes} bytes; nothing was stored")
+    form = await request.form(max_files=50_000, max_fields=100)
+    parts = [(f.filename or "upload", f.file) for f in form.getlist("files")
+             if isinstance(f, UploadFile) or hasattr(f, "file")]
+    try:
+        outcomes = ingest.import_streams(db, store, settings, project, user, parts)
+    finally:
+        await form.close()
+    return _results(outcomes)
+
+
+@router.post("/projects/{project_id}/uploads", response_model=UploadStatus, status_code=201)
+def create_upload(project_id: int, body: UploadCreate, db: SessionDep, user: CurrentUser,
+                  settings: SettingsDep) -> UploadStatus:
+    projects.require_role(db, user, project_id, *IMPORT_ROLES)
+    return UploadStatus(**uploads.create(settings, user, project_id,
+                                         [f.model_dump() for f in body.files]))
+
+
+@router.get("/uploads/{upload_id}", response_model=UploadStatus)
+def upload_status(upload_id: str, user: CurrentUser, settings: SettingsDep) -> UploadStatus:
+    return UploadStatus(**uploads.status(settings, user, upload_id))
+
+
+@router.put("/uploads/{upload_id}/files/{index}", response_model=ReceivedOut)
+async def upload_chunk(upload_id: str, index: int, request: Request, user: CurrentUser,
+                       settings: SettingsDep, offset: int = Query(0, ge=0)) -> ReceivedOut:
+    data = await request.body()
+    return ReceivedOut(received=uploads.write_chunk(settings, user, upload_id, index, offset,
+                                                    data))
+
+
+@router.post("/uploads/{upload_id}/commit", response_model=ImportResults)
+def commit_upload(upload_id: str, db: SessionDep, user: CurrentUser, store: StoreDep,
+                  settings: SettingsDep) -> ImportResults:
+    project_id, files, folder = uploads.complete_files(settings, user, upload_id)
+    project = projects.require_role(db, user, project_id, *IMPORT_ROLES)
+    try:
+        outcomes = ingest.import_files(db, store, settings, project, user, files)
+    finally:
+        uploads.discard(folder)
+    return _results(outcomes)

@@ -1,0 +1,51 @@
+"""Jobs: submit, progress, cancel, log."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
+
+from lunglab.api.deps import CurrentUser, RunnerDep, SessionDep
+from lunglab.api.schemas import JobCreate, JobPublic, JobsPublic
+from lunglab.db.models import Job
+from lunglab.services import jobs as svc
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+
+def job_public(j: Job) -> JobPublic:
+    return JobPublic(
+        id=j.id, kind=j.kind, state=j.state, progress=j.progress, message=j.message,
+        created_at=j.created_at, started_at=j.started_at, finished_at=j.finished_at,
+        requested_by=j.requested_by.username if j.requested_by else None, study_id=j.study_id,
+        project_id=j.project_id, runner=j.runner, worker=j.worker, result=j.result,
+    )
+
+
+@router.post("", response_model=JobPublic, status_code=201)
+def submit(body: JobCreate, db: SessionDep, user: CurrentUser, runner: RunnerDep) -> JobPublic:
+    job = svc.submit(db, user, body.kind, study_id=body.study_id, project_id=body.project_id,
+                     params=body.params, runner=runner.name)  # type: ignore[attr-defined]
+    runner.submit(job.id, job.kind)  # type: ignore[attr-defined]
+    return job_public(job)
+
+
+@router.get("", response_model=JobsPublic)
+def list_jobs(db: SessionDep, user: CurrentUser, project_id: int | None = None,
+              study_id: int | None = None) -> JobsPublic:
+    rows = svc.list_jobs(db, user, project_id=project_id, study_id=study_id)
+    return JobsPublic(data=[job_public(j) for j in rows], count=len(rows))
+
+
+@router.get("/{job_id}", response_model=JobPublic)
+def get_job(job_id: int, db: SessionDep, user: CurrentUser) -> JobPublic:
+    return job_public(svc.get_job(db, user, job_id))
+
+
+@router.post("/{job_id}/cancel", response_model=JobPublic)
+def cancel(job_id: int, db: SessionDep, user: CurrentUser) -> JobPublic:
+    return job_public(svc.request_cancel(db, user, job_id))
+
+
+@router.get("/{job_id}/log", response_class=PlainTextResponse)
+def job_log(job_id: int, db: SessionDep, user: CurrentUser) -> str:
+    return svc.get_job(db, user, job_id).log

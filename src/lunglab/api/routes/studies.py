@@ -1,0 +1,51 @@
+"""Studies: list, metadata, the CT volume for the viewer."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse
+
+from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
+from lunglab.api.schemas import StudiesPublic, StudyPublic
+from lunglab.services import audit, projects, studies
+
+router = APIRouter(tags=["studies"])
+
+
+def study_public(s, stats: tuple[int | None, int] | None) -> StudyPublic:  # type: ignore[no-untyped-def]
+    latest, count = stats or (None, 0)
+    return StudyPublic(
+        id=s.id, project_id=s.project_id, name=s.name, shape=s.shape, spacing=s.spacing,
+        origin=s.origin, direction=s.direction, slice_count=s.slice_count, modality=s.modality,
+        manufacturer=s.manufacturer, kernel=s.kernel, kvp=s.kvp,
+        series_description=s.series_description, patient_key=s.patient_key,
+        created_at=s.created_at, updated_at=s.updated_at, ai_status=s.ai_status,
+        ai_summary=s.ai_summary, latest_version_id=latest, version_count=count,
+        warnings=s.warnings or [],
+    )
+
+
+@router.get("/projects/{project_id}/studies", response_model=StudiesPublic)
+def list_studies(project_id: int, db: SessionDep, user: CurrentUser,
+                 offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500),
+                 q: str | None = Query(None, max_length=100),
+                 ai_status: str | None = Query(None, max_length=16)) -> StudiesPublic:
+    rows, count = studies.list_studies(db, user, project_id, offset=offset, limit=limit, q=q,
+                                       ai_status=ai_status)
+    stats = studies.version_stats(db, [s.id for s in rows])
+    return StudiesPublic(data=[study_public(s, stats.get(s.id)) for s in rows], count=count)
+
+
+@router.get("/studies/{study_id}", response_model=StudyPublic)
+def get_study(study_id: int, db: SessionDep, user: CurrentUser) -> StudyPublic:
+    s, _ = projects.get_study(db, user, study_id)
+    return study_public(s, studies.version_stats(db, [s.id]).get(s.id))
+
+
+@router.get("/studies/{study_id}/volume.nii.gz", response_class=FileResponse)
+def get_volume(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep) -> FileResponse:
+    s, _ = projects.get_study(db, user, study_id)
+    audit.record(db, user, "study.view", "study", s.id)
+    return FileResponse(store.local_path(s.volume_key), media_type="application/gzip",
+                        filename=f"study-{s.id}.nii.gz",
+                        headers={"Cache-Control": "private, max-age=3600",
+                                 "X-Content-SHA256": s.volume_checksum})

@@ -1,0 +1,66 @@
+"""Label-map versions: list, fetch, save a new one."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, UploadFile
+from fastapi.responses import FileResponse
+
+from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
+from lunglab.api.schemas import VersionPublic, VersionsPublic
+from lunglab.db.models import LabelMapVersion
+from lunglab.services import audit, labelmaps, projects
+from lunglab.services.errors import InvalidInput, NotFound
+
+router = APIRouter(tags=["label maps"])
+MAX_LABELMAP_BYTES = 2 * 1024**3
+
+
+def version_public(v: LabelMapVersion, study) -> VersionPublic:  # type: ignore[no-untyped-def]
+    return VersionPublic(
+        id=v.id, study_id=v.study_id, kind=v.kind, author=v.author.username if v.author else None,
+        model_name=v.model_name, parent_id=v.parent_id, created_at=v.created_at,
+        checksum=v.checksum, voxel_counts=v.voxel_counts or {},
+        volumes_ml=labelmaps.volumes_ml(v, study), message=v.message,
+    )
+
+
+@router.get("/studies/{study_id}/versions", response_model=VersionsPublic)
+def list_versions(study_id: int, db: SessionDep, user: CurrentUser) -> VersionsPublic:
+    study, role = projects.get_study(db, user, study_id)
+    rows = labelmaps.visible_versions(db, user, study, role)
+    return VersionsPublic(data=[version_public(v, study) for v in rows], count=len(rows))
+
+
+@router.get("/versions/{version_id}/labels.nii.gz", response_class=FileResponse)
+def get_labels(version_id: int, db: SessionDep, user: CurrentUser,
+               store: StoreDep) -> FileResponse:
+    v = db.get(LabelMapVersion, version_id)
+    if v is None:
+        raise NotFound(f"version {version_id} not found")
+    study, role = projects.get_study(db, user, v.study_id)
+    if not any(x.id == v.id for x in labelmaps.visible_versions(db, user, study, role)):
+        raise NotFound(f"version {version_id} not found")
+    audit.record(db, user, "labelmap.view", "version", v.id)
+    return FileResponse(store.local_path(v.file_key), media_type="application/gzip",
+                        filename=f"labels-{v.id}.nii.gz",
+                        headers={"Cache-Control": "private, max-age=86400, immutable",
+                                 "X-Content-SHA256": v.checksum})
+
+
+@router.post("/studies/{study_id}/versions", response_model=VersionPublic, status_code=201)
+async def save_version(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
+                       file: UploadFile, base_version_id: str = Form(""),
+                       message: str = Form("", max_length=2000),
+                       format: str = Form("nifti", max_length=8)) -> VersionPublic:
+    study, _ = projects.get_study(db, user, study_id)
+    if format not in ("nifti", "raw"):
+        raise InvalidInput("format must be 'nifti' or 'raw'")
+    data = await file.read(MAX_LABELMAP_BYTES + 1)
+    if len(data) > MAX_LABELMAP_BYTES:
+        raise InvalidInput("label map file too large")
+    base = int(base_version_id) if base_version_id.strip().isdigit() else None
+    if base_version_id.strip() and base is None:
+        raise InvalidInput("base_version_id must be a version id or empty")
+    labels = labelmaps.parse_upload(data, file.filename or "labels", format, study)
+    v = labelmaps.save_version(db, store, user, study_id, labels, base_version_id=base,
+                               kind="human", message=message)
+    return version_public(v, study)

@@ -1,0 +1,171 @@
+"""Import uploads into a project: scan and de-identify (``lunglab.io``), store, register.
+
+Each series is stored and registered in its own transaction. A refused input stores nothing;
+a failure half-way through a series removes that series' file again, so no study, file or row
+is left behind.
+"""
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lunglab.core.settings import Settings
+from lunglab.db.models import Project, Study, User
+from lunglab.io.limits import UploadLimits
+from lunglab.io.store import VolumeStore
+from lunglab.services import audit
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ImportOutcome:
+    """What happened to one input or series of an upload."""
+
+    name: str
+    status: str  # imported | duplicate | refused
+    study_id: int | None = None
+    reason: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    slice_count: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "study_id": self.study_id,
+                "reason": self.reason, "warnings": self.warnings,
+                "slice_count": self.slice_count}
+
+
+def upload_limits(settings: Settings) -> UploadLimits:
+    return UploadLimits(max_expanded_bytes=settings.max_expanded_zip_bytes,
+                        max_entry_ratio=settings.max_zip_ratio)
+
+
+def work_dir(settings: Settings) -> Path:
+    """Scratch space inside the data folder (same file system as the store)."""
+    path = settings.data_dir / "tmp"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def import_files(
+    db: Session,
+    store: VolumeStore,
+    settings: Settings,
+    project: Project,
+    actor: User | None,
+    files: list[tuple[str, Path]],
+    *,
+    on_series: Progress | None = None,
+) -> list[ImportOutcome]:
+    """Import files already on local disk (``(client name, path)`` pairs).
+
+    Returns one outcome per series found and per refused input. Never raises for bad input.
+    """
+    from lunglab.io.scan import scan_upload
+
+    with tempfile.TemporaryDirectory(dir=work_dir(settings)) as scratch:
+        result = scan_upload(files, project_secret=project.pseudonym_secret.encode(),
+                             limits=upload_limits(settings), workdir=Path(scratch))
+        outcomes = [ImportOutcome(r.name, "refused", reason=r.reason) for r in result.refused]
+        for series in result.series:
+            outcomes.append(register_series(db, store, project, actor, series, Path(scratch)))
+            if on_series:
+                on_series(series.name)
+    for o in outcomes:
+        if o.status == "refused":
+            audit.record(db, actor, "study.import_refused", "project", project.id,
+                         name=o.name, reason=o.reason)
+    db.commit()
+    return outcomes
+
+
+def register_series(db: Session, store: VolumeStore, project: Project, actor: User | None,
+                    series: Any, scratch: Path, *, name: str | None = None) -> ImportOutcome:
+    """Store one parsed, de-identified series as a study (or report the duplicate)."""
+    from lunglab.io.nifti import write_volume_nifti
+
+    display = name or series.name
+    existing = db.scalar(select(Study).where(Study.project_id == project.id,
+                                             Study.series_uid == series.series_uid_pseudo))
+    if existing is not None:
+        return ImportOutcome(display, "duplicate", existing.id,
+                             reason=f"already imported as study {existing.id}",
+                             slice_count=existing.slice_count)
+    vol = series.volume
+    tmp = scratch / f"{uuid.uuid4().hex}.nii.gz"
+    write_volume_nifti(vol, tmp)
+    key = f"studies/{uuid.uuid4().hex}/ct.nii.gz"
+    checksum = store.put_file(key, tmp)
+    tmp.unlink(missing_ok=True)
+    meta = dict(series.meta)
+    try:
+        study = Study(
+            project_id=project.id, name=display[:200], study_uid=series.study_uid_pseudo,
+            series_uid=series.series_uid_pseudo, patient_key=series.patient_key,
+            source_kind=series.kind, shape=list(vol.shape), spacing=list(vol.spacing),
+            origin=list(vol.origin), direction=list(vol.direction), slice_count=vol.shape[0],
+            modality=meta.get("Modality"), manufacturer=meta.get("Manufacturer"),
+            kernel=_text(meta.get("ConvolutionKernel")), kvp=_num(meta.get("KVP")),
+            series_description=meta.get("SeriesDescription"), meta=meta,
+            warnings=list(series.warnings), volume_key=key, volume_checksum=checksum,
+            volume_bytes=store.local_path(key).stat().st_size if store.exists(key) else 0,
+        )
+        db.add(study)
+        db.flush()
+        audit.record(db, actor, "study.import", "study", study.id, project=project.id,
+                     slices=vol.shape[0], kind=series.kind)
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        store.delete(key)
+        dup = db.scalar(select(Study).where(Study.project_id == project.id,
+                                            Study.series_uid == series.series_uid_pseudo))
+        return ImportOutcome(display, "duplicate", dup.id if dup else None,
+                             reason="imported at the same time by another upload")
+    except BaseException:
+        db.rollback()
+        store.delete(key)
+        raise
+    return ImportOutcome(display, "imported", study.id, warnings=list(series.warnings),
+                         slice_count=vol.shape[0])
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return "\\".join(str(v) for v in value)[:64]
+    return str(value)[:64]
+
+
+def _num(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def import_paths(db: Session, store: VolumeStore, settings: Settings, project: Project,
+                 actor: User | None, paths: list[Path]) -> list[ImportOutcome]:
+    """Import local files and folders (the CLI's ``lunglab import``)."""
+    files: list[tuple[str, Path]] = []
+    for p in paths:
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file():
+                    files.append((str(Path(p.name) / f.relative_to(p)), f))
+        elif p.is_file():
+            files.append((p.name, p))
+        else:
+            return [ImportOutcome(p.name, "refused", reason="no such file or folder")]
+    return import_files(db, store, settings, project, actor, files)
+
+

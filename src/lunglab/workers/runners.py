@@ -1,0 +1,130 @@
+"""Where jobs run: a ``JobRunner`` protocol with a local process pool and Celery behind it."""
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Protocol
+
+from lunglab.core.settings import Settings
+from lunglab.services import jobs
+
+log = logging.getLogger(__name__)
+
+
+class JobRunner(Protocol):
+    """Runs queued jobs somewhere; job state itself lives in the database."""
+
+    name: str
+
+    def submit(self, job_id: int, kind: str) -> None: ...
+
+    def start(self) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+def _run_in_child(settings_dump: dict[str, Any], job_id: int) -> str:
+    settings = Settings(**settings_dump)
+    return jobs.execute_job(settings, job_id)
+
+
+class LocalJobRunner:
+    """Jobs in child processes of the server (``ProcessPoolExecutor``, spawn context).
+
+    At start, jobs left ``running`` by a previous server are failed and ``queued`` ones are
+    resubmitted. A child that dies (killed, out of memory) fails its job with that reason
+    and the pool is rebuilt.
+    """
+
+    name = "local"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._dump = settings.model_dump(mode="json")
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=max(1, self.settings.local_worker_processes),
+                    mp_context=mp.get_context("spawn"),
+                )
+            return self._pool
+
+    def start(self) -> None:
+        n = jobs.fail_interrupted(self.settings)
+        if n:
+            log.warning("%d job(s) were interrupted by the last shutdown and are marked failed", n)
+        for job_id in jobs.queued_job_ids(self.settings):
+            self.submit(job_id, "")
+
+    def submit(self, job_id: int, kind: str) -> None:
+        try:
+            fut = self._executor().submit(_run_in_child, self._dump, job_id)
+        except BrokenProcessPool:
+            self._reset()
+            fut = self._executor().submit(_run_in_child, self._dump, job_id)
+        fut.add_done_callback(lambda f, j=job_id: self._done(j, f))
+
+    def _done(self, job_id: int, fut: Future[str]) -> None:
+        exc = fut.exception()
+        if exc is None:
+            return
+        reason = ("the worker process died (killed or out of memory)"
+                  if isinstance(exc, BrokenProcessPool) else f"{type(exc).__name__}: {exc}")
+        jobs.mark_failed(self.settings, job_id, f"failed: {reason}")
+        if isinstance(exc, BrokenProcessPool):
+            self._reset()
+
+    def _reset(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=False)
+            self._pool = None
+
+    def worker_pids(self) -> list[int]:
+        """PIDs of the pool's child processes (for fault tests)."""
+        pool = self._pool
+        procs = getattr(pool, "_processes", None) or {}
+        return list(procs.keys())
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+
+
+class CeleryJobRunner:
+    """Jobs on Celery workers over the Redis broker; ``lunglab worker`` starts one."""
+
+    name = "celery"
+
+    def __init__(self, settings: Settings) -> None:
+        from lunglab.workers.celery_app import make_celery
+
+        self.settings = settings
+        self.app = make_celery(settings)
+
+    def start(self) -> None:
+        return None
+
+    def submit(self, job_id: int, kind: str) -> None:
+        queue = "interactive" if kind in jobs.INTERACTIVE_KINDS else "batch"
+        self.app.send_task("lunglab.run_job", args=[job_id], queue=queue)
+
+    def shutdown(self) -> None:
+        return None
+
+
+RUNNERS = {"local": LocalJobRunner, "celery": CeleryJobRunner}
+
+
+def make_runner(settings: Settings) -> JobRunner:
+    """The runner named by ``settings.job_runner``."""
+    return RUNNERS[settings.job_runner](settings)  # type: ignore[return-value]
