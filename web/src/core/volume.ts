@@ -1,0 +1,101 @@
+/** CT volume and editable label map, both indexed like the server's C-order [z, y, x] array. */
+
+export interface Geometry { nx: number; ny: number; nz: number; sx: number; sy: number; sz: number }
+
+export class CtVolume {
+  constructor(public g: Geometry, public hu: Int16Array) {}
+  index(x: number, y: number, z: number): number { return (z * this.g.ny + y) * this.g.nx + x; }
+  inside(x: number, y: number, z: number): boolean {
+    return x >= 0 && y >= 0 && z >= 0 && x < this.g.nx && y < this.g.ny && z < this.g.nz;
+  }
+}
+
+/** One undoable edit: voxel indices with their old and new values, in the order they changed. */
+export class Edit {
+  idx: Int32Array = new Int32Array(1024);
+  old: Uint8Array = new Uint8Array(1024);
+  neu: Uint8Array = new Uint8Array(1024);
+  n = 0;
+  constructor(public name: string) {}
+  push(i: number, o: number, v: number): void {
+    if (this.n === this.idx.length) {
+      const cap = this.n * 2;
+      const a = new Int32Array(cap); a.set(this.idx); this.idx = a;
+      const b = new Uint8Array(cap); b.set(this.old); this.old = b;
+      const c = new Uint8Array(cap); c.set(this.neu); this.neu = c;
+    }
+    this.idx[this.n] = i; this.old[this.n] = o; this.neu[this.n] = v; this.n++;
+  }
+  get bytes(): number { return this.idx.length * 6; }
+}
+
+export const MAX_LABEL = 3;
+
+export class LabelMap {
+  counts = new Float64Array(256);
+  private undoStack: Edit[] = [];
+  private redoStack: Edit[] = [];
+  private current: Edit | null = null;
+  /** Incremented on every change; views and autosave compare it. */
+  revision = 0;
+  /** Undo memory budget in bytes (oldest steps are dropped beyond it). */
+  undoBudget = 400e6;
+  listeners: Array<() => void> = [];
+
+  constructor(public g: Geometry, public data: Uint8Array) { this.recount(); }
+
+  recount(): void {
+    this.counts.fill(0);
+    const d = this.data;
+    for (let i = 0; i < d.length; i++) this.counts[d[i]]++;
+  }
+
+  replace(data: Uint8Array): void {
+    this.data = data; this.undoStack = []; this.redoStack = []; this.recount(); this.changed();
+  }
+
+  begin(name: string): Edit { this.current = new Edit(name); return this.current; }
+
+  /** Sets one voxel inside the current edit. */
+  set(i: number, v: number): void {
+    const o = this.data[i];
+    if (o === v) return;
+    this.data[i] = v; this.counts[o]--; this.counts[v]++;
+    this.current!.push(i, o, v);
+  }
+
+  /** Closes the current edit; empty edits leave no undo step. Returns the voxel change count. */
+  commit(): number {
+    const e = this.current; this.current = null;
+    if (!e || e.n === 0) return 0;
+    this.undoStack.push(e); this.redoStack = [];
+    let total = this.undoStack.reduce((s, x) => s + x.bytes, 0);
+    while (total > this.undoBudget && this.undoStack.length > 1) total -= this.undoStack.shift()!.bytes;
+    this.changed();
+    return e.n;
+  }
+
+  get canUndo(): boolean { return this.undoStack.length > 0; }
+  get canRedo(): boolean { return this.redoStack.length > 0; }
+  get undoDepth(): number { return this.undoStack.length; }
+
+  undo(): boolean {
+    const e = this.undoStack.pop(); if (!e) return false;
+    for (let k = e.n - 1; k >= 0; k--) {
+      const i = e.idx[k]; this.counts[this.data[i]]--; this.data[i] = e.old[k]; this.counts[e.old[k]]++;
+    }
+    this.redoStack.push(e); this.changed(); return true;
+  }
+
+  redo(): boolean {
+    const e = this.redoStack.pop(); if (!e) return false;
+    for (let k = 0; k < e.n; k++) {
+      const i = e.idx[k]; this.counts[this.data[i]]--; this.data[i] = e.neu[k]; this.counts[e.neu[k]]++;
+    }
+    this.undoStack.push(e); this.changed(); return true;
+  }
+
+  changed(): void { this.revision++; for (const f of this.listeners) f(); }
+
+  volumeMl(label: number): number { return (this.counts[label] * this.g.sx * this.g.sy * this.g.sz) / 1000; }
+}
