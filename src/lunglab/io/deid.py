@@ -58,7 +58,7 @@ IDENTIFYING_KEYWORDS: tuple[str, ...] = (
     "InstitutionalDepartmentName", "StationName", "ReferringPhysicianName",
     "PerformingPhysicianName", "NameOfPhysiciansReadingStudy", "OperatorsName",
     "PhysiciansOfRecord", "RequestingPhysician", "StudyDate", "SeriesDate", "AcquisitionDate",
-    "ContentDate", "DeviceSerialNumber", "StudyDescription", "ProtocolName",
+    "ContentDate", "DeviceSerialNumber",
     "AdmissionID", "MedicalRecordLocator",
 )
 

@@ -35,6 +35,8 @@ class ParsedSeries:
         warnings: things the user should know (dropped duplicates, burned-in annotation...).
         slice_count: number of slices in the volume.
         kind: ``"dicom"`` or ``"nifti"``.
+        frame_of_reference_uid_pseudo: pseudonymous FrameOfReferenceUID (DICOM only).
+        sop_instance_uids_pseudo: pseudonymous SOPInstanceUIDs in slice order (DICOM only).
     """
 
     volume: CTVolume
@@ -47,6 +49,8 @@ class ParsedSeries:
     warnings: list[str] = field(default_factory=list)
     slice_count: int = 0
     kind: Literal["dicom", "nifti"] = "dicom"
+    frame_of_reference_uid_pseudo: str | None = None
+    sop_instance_uids_pseudo: list[str] = field(default_factory=list)
 
 
 @dataclass
