@@ -1,0 +1,89 @@
+"""The local job runner: jobs run in a child process; progress and results reach the API."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from tests.helpers import add_study, raw_labels
+
+
+def _wait(api, job_id, states=("succeeded", "failed", "cancelled"), timeout=120):  # type: ignore[no-untyped-def]
+    end = time.time() + timeout
+    while time.time() < end:
+        job = api.get(f"/api/jobs/{job_id}").json()
+        if job["state"] in states:
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} still {job['state']}")
+
+
+def test_integrity_job_reports_corruption(app, admin_api):
+    import numpy as np
+
+    pid = admin_api.post("/api/projects", json={"name": "p"}).json()["id"]
+    sid = add_study(app, pid)
+    add_study(app, pid, uid="2.25.99")
+    labels = np.zeros((6, 32, 40), np.uint8)
+    r = admin_api.post(f"/api/studies/{sid}/versions", files={"file": raw_labels(labels)},
+                       data={"format": "raw"})
+    assert r.status_code == 201
+    job = admin_api.post("/api/jobs", json={"kind": "integrity-check", "project_id": pid}).json()
+    done = _wait(admin_api, job["id"])
+    assert done["state"] == "succeeded", done
+    assert done["result"] == {"checked": 3, "problems": []}
+    assert done["progress"] == 1.0
+    # corrupt one stored volume: the next check names it
+    from lunglab.db.models import Study
+    from lunglab.db.session import session_scope
+
+    with session_scope(app.state.settings.resolved_database_url) as db:
+        key = db.get(Study, sid).volume_key
+    path = app.state.store.local_path(key)
+    path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
+    job = admin_api.post("/api/jobs", json={"kind": "integrity-check", "project_id": pid}).json()
+    done = _wait(admin_api, job["id"])
+    assert done["result"]["problems"] == [{"object": "study", "id": sid,
+                                           "problem": "checksum mismatch"}]
+    assert "checked 3 files" in admin_api.get(f"/api/jobs/{job['id']}/log").text
+
+
+def test_unknown_job_kind_refused(admin_api):
+    r = admin_api.post("/api/jobs", json={"kind": "rm -rf", "project_id": 1})
+    assert r.status_code == 422 and "unknown job kind" in r.json()["detail"]
+
+
+def test_killed_worker_fails_job_and_restart_marks_interrupted(app, admin_api, settings):
+    """A job whose process is killed ends failed with the reason; nothing stays 'running'."""
+    from lunglab.db.session import session_scope
+    from lunglab.services import jobs as svc
+
+    pid = admin_api.post("/api/projects", json={"name": "p"}).json()["id"]
+    for i in range(40):
+        add_study(app, pid, uid=f"2.25.5{i}", shape=(2, 16, 16))
+    runner = app.state.runner
+    job = admin_api.post("/api/jobs", json={"kind": "integrity-check", "project_id": pid}).json()
+    end = time.time() + 60
+    while not runner.worker_pids() and time.time() < end:
+        time.sleep(0.05)
+    for pid_ in runner.worker_pids():
+        os.kill(pid_, signal.SIGKILL)
+    done = _wait(admin_api, job["id"], states=("failed", "succeeded"))
+    # the child needs about a second to import LungLab, so the kill lands first
+    assert done["state"] == "failed", done
+    assert "worker process died" in done["message"]
+    # the pool is rebuilt: the next job runs normally
+    job2 = admin_api.post("/api/jobs", json={"kind": "integrity-check", "project_id": pid}).json()
+    assert _wait(admin_api, job2["id"])["state"] == "succeeded"
+    # A job left 'running' by a crashed server is failed on the next start
+    from lunglab.db.models import Job
+
+    with session_scope(settings.resolved_database_url) as db:
+        j = Job(kind="integrity-check", state="running", project_id=pid, params={})
+        db.add(j)
+        db.flush()
+        jid = j.id
+    assert svc.fail_interrupted(settings) == 1
+    with session_scope(settings.resolved_database_url) as db:
+        assert db.get(Job, jid).state == "failed"
+        assert "interrupted" in db.get(Job, jid).message
