@@ -133,8 +133,8 @@ def _select_entries(
         rel = safe_relative_name(info.filename)  # raises on zip slip, before any write
         if info.is_dir() or is_junk(rel):
             continue
-        mode = info.external_attr >> 16
-        if mode and (stat.S_ISLNK(mode) or not stat.S_ISREG(mode)):
+        file_type = stat.S_IFMT(info.external_attr >> 16)
+        if file_type and file_type != stat.S_IFREG:
             raise InvalidInput("symbolic link or special file in archive refused",
                                f"{archive_name}/{rel}")
         if info.flag_bits & 0x1:

@@ -43,20 +43,30 @@ def _validated_header(path: Path, name: str) -> Any:
         raise InvalidInput(f"a 3-D volume is required, the file has shape {tuple(shape)}", name)
     if any(int(d) <= 0 for d in shape):
         raise InvalidInput(f"invalid dimensions {tuple(shape)}", name)
-    zooms = [float(z) for z in img.header.get_zooms()[:3]]
-    if len(zooms) < 3:
-        zooms += [1.0] * (3 - len(zooms))
+    zooms = _raw_zooms(path, type(img.header))  # nibabel silently "fixes" zero spacing
     if not all(math.isfinite(z) and z > 0 for z in zooms):
         raise InvalidInput(f"invalid voxel spacing {zooms}", name)
     if not np.all(np.isfinite(img.affine)):
         raise InvalidInput("invalid (non-finite) orientation matrix", name)
-    if not str(path).lower().endswith(".gz"):
-        need = int(img.header.get_data_offset()) + int(np.prod(img.header.get_data_shape())) * \
+    offset = getattr(img.dataobj, "offset", None)
+    if offset is not None and not str(path).lower().endswith(".gz"):
+        need = int(offset) + int(np.prod(img.header.get_data_shape())) * \
             img.header.get_data_dtype().itemsize
         if path.stat().st_size < need:
             raise InvalidInput(
                 f"truncated data ({path.stat().st_size} of {need} bytes)", name)
     return img
+
+
+def _raw_zooms(path: Path, header_class: Any) -> list[float]:
+    """Voxel spacing as stored in the file, before nibabel's automatic header fixes."""
+    from nibabel.openers import ImageOpener
+
+    with ImageOpener(str(path)) as fh:
+        raw = header_class.from_fileobj(fh, check=False)
+    ndim = max(1, min(int(raw["dim"][0]), 3))
+    zooms = [float(z) for z in raw["pixdim"][1:ndim + 1]]
+    return zooms + [1.0] * (3 - len(zooms))
 
 
 def _read_sitk(path: Path, name: str) -> Any:
