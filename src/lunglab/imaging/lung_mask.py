@@ -1,0 +1,187 @@
+"""Classical anatomical lung mask (the "teacher"): threshold, outside-air and airway removal,
+per-lung closing and hole filling, so that lesions against the pleura stay inside the lung.
+
+Works on full CT volumes and on single slices cropped around the lungs (where the body outline
+may be missing and the lungs may touch the image border).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from lunglab.imaging.resample import resize_slices
+
+AIR_HU = -320.0
+"""Upper HU of the lung/air candidate mask."""
+DARK_HU = -940.0
+"""Median HU below which a component is outside air or an airway lumen, not lung parenchyma."""
+CLOSING_MM = 12.0
+"""In-plane closing radius per lung: bridges juxtapleural lesions and dense rims."""
+WORK_MM = 1.5
+"""In-plane pixel size the mask is computed at for single slices (then upsampled)."""
+WORK_MM_VOLUME = 2.0
+"""In-plane pixel size for volumes of more than 4 slices (speed)."""
+
+
+def _closing_mm(mask: np.ndarray, radius_mm: float, sampling: tuple[float, float, float]) -> np.ndarray:
+    """Binary closing with a ball of ``radius_mm`` via distance transforms.
+
+    Voxels outside the array count as foreground for the erosion, so a lung touching the
+    image border is not eaten from the border.
+    """
+    if not mask.any():
+        return mask
+    dilated = ndi.distance_transform_edt(~mask, sampling=sampling) <= radius_mm
+    return ndi.distance_transform_edt(dilated, sampling=sampling) > radius_mm
+
+
+_INPLANE = np.zeros((3, 3, 3), bool)
+_INPLANE[1] = ndi.generate_binary_structure(2, 1)
+
+
+def fill_holes_per_slice(mask: np.ndarray) -> np.ndarray:
+    """Fill the holes of every axial slice (one 3D call with an in-plane structure)."""
+    return ndi.binary_fill_holes(mask, structure=_INPLANE)
+
+
+def _body_box(small: np.ndarray, margin: int = 3) -> tuple[slice, slice]:
+    """In-plane box of the largest non-air region over all slices (whole image if none)."""
+    proj = (small > -500).any(axis=0)
+    lab, n = ndi.label(proj)
+    if n == 0:
+        return slice(0, small.shape[1]), slice(0, small.shape[2])
+    big = int(np.argmax(np.bincount(lab.ravel())[1:])) + 1
+    ys, xs = np.nonzero(lab == big)
+    return (slice(max(0, ys.min() - margin), min(small.shape[1], ys.max() + margin + 1)),
+            slice(max(0, xs.min() - margin), min(small.shape[2], xs.max() + margin + 1)))
+
+
+def _dark_majority(labels: np.ndarray, hu: np.ndarray, n: int) -> np.ndarray:
+    """Per component: is its median HU below :data:`DARK_HU` (more than half its voxels darker)?"""
+    flat = labels.ravel()
+    total = np.bincount(flat, minlength=n + 1)[1:]
+    dark = np.bincount(flat, weights=(hu.ravel() < DARK_HU), minlength=n + 1)[1:]
+    return dark > 0.5 * total
+
+
+def _touches_border_inplane(labels: np.ndarray, n: int) -> np.ndarray:
+    border = np.zeros(n + 1, bool)
+    for edge in (labels[:, 0, :], labels[:, -1, :], labels[:, :, 0], labels[:, :, -1]):
+        border[np.unique(edge)] = True
+    return border[1:]
+
+
+def _airway_tree(candidate: np.ndarray, hu: np.ndarray, sampling: tuple[float, float, float]
+                 ) -> np.ndarray:
+    """Trachea and main bronchi: long, thin dark tubes (3D only)."""
+    dark = candidate & (hu < DARK_HU)
+    dark = ndi.binary_opening(dark, structure=np.ones((1, 2, 2), bool))
+    lab, n = ndi.label(dark)
+    out = np.zeros_like(candidate)
+    if n == 0:
+        return out
+    pix_mm2 = sampling[1] * sampling[2]
+    for i, sl in enumerate(ndi.find_objects(lab), start=1):
+        comp = lab[sl] == i
+        z_extent_mm = comp.shape[0] * sampling[0]
+        area_per_slice = comp.sum() / comp.shape[0] * pix_mm2
+        if z_extent_mm >= 30.0 and area_per_slice <= 700.0:
+            out[sl] |= comp
+    if out.any():
+        out = ndi.binary_dilation(out, structure=np.ones((1, 3, 3), bool), iterations=2)
+    return out
+
+
+def _keep_lung_components(candidate: np.ndarray, hu: np.ndarray, voxel_ml: float) -> np.ndarray:
+    lab, n = ndi.label(candidate)
+    if n == 0:
+        return candidate
+    sizes = np.bincount(lab.ravel(), minlength=n + 1)[1:]
+    border = _touches_border_inplane(lab, n)
+    dark = _dark_majority(lab, hu, n)
+    # Outside air touches the border and is darker than lung; a small dark island is an airway
+    # lumen or bowel gas.
+    drop = (border & dark) | (dark & (sizes * voxel_ml < 50.0))
+    sizes_kept = np.where(drop, 0, sizes)
+    if sizes_kept.max() == 0:
+        return np.zeros_like(candidate)
+    min_size = max(0.04 * sizes_kept.max(), 1.0 / voxel_ml / 1000.0 * 50.0)  # >= 50 mm^3
+    keep = np.zeros(n + 1, bool)
+    keep[1:] = (~drop) & (sizes_kept >= min_size)
+    return keep[lab]
+
+
+def lung_mask(hu: np.ndarray, spacing: Sequence[float], *, closing_mm: float = CLOSING_MM,
+              work_mm: float | None = None) -> np.ndarray:
+    """Anatomical mask of both lungs, lesions against the pleura included.
+
+    Args:
+        hu: HU volume ``[z, y, x]`` (a single slice is ``[1, y, x]``).
+        spacing: voxel size ``(x, y, z)`` in mm.
+        closing_mm: in-plane closing radius per lung.
+        work_mm: in-plane pixel size of the computation (finer inputs are downsampled);
+            default :data:`WORK_MM` up to 4 slices, else :data:`WORK_MM_VOLUME`.
+
+    Returns:
+        Boolean mask with the shape of ``hu``.
+
+    Raises:
+        ValueError: if ``hu`` is not 3D.
+
+    Example:
+        >>> mask = lung_mask(volume.array, volume.spacing)  # doctest: +SKIP
+    """
+    if hu.ndim != 3:
+        raise ValueError(f"expected [z, y, x], got shape {hu.shape}")
+    sx, sy, sz = (float(s) for s in spacing)
+    shape = hu.shape
+    if work_mm is None:
+        work_mm = WORK_MM if shape[0] <= 4 else WORK_MM_VOLUME
+    work_shape = (max(1, round(shape[1] * sy / max(work_mm, sy))),
+                  max(1, round(shape[2] * sx / max(work_mm, sx))))
+    small = resize_slices(hu.astype(np.float32), work_shape)
+    wy, wx = sy * shape[1] / work_shape[0], sx * shape[2] / work_shape[1]
+    sampling = (sz, wy, wx)
+    by, bx = _body_box(small)
+    small = ndi.uniform_filter(small[:, by, bx], size=(1, 3, 3))
+    candidate = small < AIR_HU
+    airways = _airway_tree(candidate, small, sampling) if shape[0] >= 5 else None
+    if airways is not None:
+        candidate &= ~airways
+    lung = _keep_lung_components(candidate, small, sz * wy * wx / 1000.0)
+    lung = _close_per_lung(lung, closing_mm, sampling)
+    if airways is not None:
+        lung &= ~airways
+    full = np.zeros((shape[0], *work_shape), bool)
+    full[:, by, bx] = fill_holes_per_slice(lung)
+    if work_shape != shape[1:]:
+        full = resize_slices(full.view(np.uint8), shape[1:]) > 0.5
+    return full
+
+
+def _close_per_lung(lung: np.ndarray, radius_mm: float, sampling: tuple[float, float, float]
+                    ) -> np.ndarray:
+    """Close each lung on its own, so the mediastinum between them stays open."""
+    lab, n = ndi.label(lung)
+    if n == 0:
+        return lung
+    sizes = np.bincount(lab.ravel(), minlength=n + 1)[1:]
+    order = np.argsort(sizes)[::-1]
+    out = np.zeros_like(lung)
+    flat = (sampling[0] * 1e3, sampling[1], sampling[2])  # per-slice (2D) closing
+    big = [i + 1 for i in order[:2] if sizes[i] >= 0.2 * sizes[order[0]]]
+    for i in big:
+        sl = _pad_slices(ndi.find_objects(lab)[i - 1], lung.shape, radius_mm, sampling)
+        out[sl] |= _closing_mm(lab[sl] == i, radius_mm, flat)
+    rest = lung & ~np.isin(lab, big)
+    if rest.any():
+        out |= _closing_mm(rest, radius_mm, flat)
+    return out
+
+
+def _pad_slices(sl: tuple[slice, ...], shape: tuple[int, ...], radius_mm: float,
+                sampling: tuple[float, float, float]) -> tuple[slice, ...]:
+    pads = (0, int(np.ceil(radius_mm / sampling[1])) + 1, int(np.ceil(radius_mm / sampling[2])) + 1)
+    return tuple(slice(max(0, s.start - p), min(n, s.stop + p)) for s, p, n in zip(sl, pads, shape))
