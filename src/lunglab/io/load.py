@@ -19,7 +19,8 @@ from lunglab.io.nifti import is_nifti_name, read_nifti
 from lunglab.io.results import Refusal
 
 
-def _folder_files(folder: Path) -> list[tuple[str, Path]]:
+def folder_files(folder: Path) -> list[tuple[str, Path]]:
+    """``(relative name, path)`` of every file under ``folder``, clutter skipped."""
     files = []
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
@@ -28,7 +29,8 @@ def _folder_files(folder: Path) -> list[tuple[str, Path]]:
     return files
 
 
-def _volume_from(series: DicomSeries) -> CTVolume:
+def volume_with_meta(series: DicomSeries) -> CTVolume:
+    """The series volume with whitelisted ``meta`` and its ``warnings`` list."""
     vol = series.volume
     meta = technical_meta(series.first.dataset)
     warnings = list(series.warnings)
@@ -46,7 +48,7 @@ def _pick(series: list[DicomSeries], refused: list[Refusal], source: str) -> CTV
         more = f" (and {len(refused) - 3} more)" if len(refused) > 3 else ""
         raise InvalidInput(f"no readable CT series found. {detail}{more}".strip(), source)
     best = max(series, key=lambda s: s.volume.shape[0])
-    vol = _volume_from(best)
+    vol = volume_with_meta(best)
     if len(series) > 1:
         vol.meta["warnings"].append(
             f"{len(series)} CT series found; using the one with the most slices "
@@ -84,8 +86,8 @@ def load_ct(path: Path, limits: UploadLimits | None = None) -> CTVolume:
     if not path.exists():
         raise InvalidInput("no such file or folder", path.name or str(path))
     if path.is_dir():
-        series, refused = read_dicom_series(_folder_files(path), limits)
-        nifti = [p for _, p in _folder_files(path) if is_nifti_name(p.name)]
+        series, refused = read_dicom_series(folder_files(path), limits)
+        nifti = [p for _, p in folder_files(path) if is_nifti_name(p.name)]
         if not series and len(nifti) == 1:
             return read_nifti(nifti[0])
         return _pick(series, refused, path.name)
