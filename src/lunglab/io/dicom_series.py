@@ -26,6 +26,8 @@ from lunglab.io.dicom_pixels import fill_hu
 from lunglab.io.limits import UploadLimits
 from lunglab.io.results import Refusal
 
+_PIXEL_DATA = 0x7FE00010
+
 
 @dataclass
 class DicomSeries:
@@ -151,6 +153,7 @@ def build_series(slices: list[SliceHeader], limits: UploadLimits) -> DicomSeries
     array = np.empty((len(geo.slices), rows, cols), dtype=np.int16)
     for k, h in enumerate(geo.slices):
         fill_hu(h, array[k])
+        del h.dataset[_PIXEL_DATA]  # the bytes now live in the volume: do not keep two copies
     volume = CTVolume(array, geo.spacing, geo.origin, geo.direction, {})
     return DicomSeries(label, geo.slices, volume, warnings + geo.warnings)
 
