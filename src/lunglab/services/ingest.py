@@ -43,6 +43,12 @@ class ImportOutcome:
                 "slice_count": self.slice_count}
 
 
+def safe_suffix(client_name: str) -> str:
+    """The file-type suffix readers rely on, from a fixed list (never the client's text)."""
+    lower = client_name.lower()
+    return next((s for s in (".nii.gz", ".nii", ".zip", ".dcm") if lower.endswith(s)), "")
+
+
 def upload_limits(settings: Settings) -> UploadLimits:
     return UploadLimits(max_expanded_bytes=settings.max_expanded_zip_bytes,
                         max_entry_ratio=settings.max_zip_ratio)
@@ -79,10 +85,9 @@ def import_files(
             outcomes.append(register_series(db, store, project, actor, series, Path(scratch)))
             if on_series:
                 on_series(series.name)
-    for o in outcomes:
-        if o.status == "refused":
-            audit.record(db, actor, "study.import_refused", "project", project.id,
-                         name=o.name, reason=o.reason)
+    refused = sum(o.status == "refused" for o in outcomes)
+    if refused:  # client file names may carry PHI: they are reported back, never stored
+        audit.record(db, actor, "study.import_refused", "project", project.id, inputs=refused)
     db.commit()
     return outcomes
 
@@ -169,3 +174,31 @@ def import_paths(db: Session, store: VolumeStore, settings: Settings, project: P
     return import_files(db, store, settings, project, actor, files)
 
 
+
+
+def import_streams(db: Session, store: VolumeStore, settings: Settings, project: Project,
+                   actor: User | None, parts: list[tuple[str, Any]]) -> list[ImportOutcome]:
+    """Import uploaded file objects (``(client name, binary file object)``).
+
+    Each part is copied to scratch space under a generated name; the client's name is kept
+    only as a display name. The total size is capped by ``settings.max_upload_bytes``.
+
+    Raises:
+        TooLarge: the parts add up to more than the limit (nothing is stored).
+    """
+    from lunglab.services.errors import TooLarge
+
+    with tempfile.TemporaryDirectory(dir=work_dir(settings)) as scratch:
+        files: list[tuple[str, Path]] = []
+        total = 0
+        for i, (name, fh) in enumerate(parts):
+            dest = Path(scratch) / f"part-{i}{safe_suffix(name)}"
+            with open(dest, "wb") as out:
+                while block := fh.read(1 << 20):
+                    total += len(block)
+                    if total > settings.max_upload_bytes:
+                        raise TooLarge(f"upload exceeds the limit of {settings.max_upload_bytes} "
+                                       "bytes; nothing was stored")
+                    out.write(block)
+            files.append((name, dest))
+        return import_files(db, store, settings, project, actor, files)

@@ -15,8 +15,13 @@ from typing import Any
 from lunglab.core.settings import Settings
 from lunglab.db.models import User
 from lunglab.services.errors import Conflict, InvalidInput, NotFound, TooLarge
+from lunglab.services.ingest import safe_suffix
 
 MAX_NAME = 1024
+
+
+def _part(folder: Path, index: int, name: str) -> Path:
+    return folder / f"part-{index}{safe_suffix(name)}"
 
 
 def _root(settings: Settings) -> Path:
@@ -66,7 +71,7 @@ def status(settings: Settings, user: User, upload_id: str) -> dict:
     d, manifest = _manifest(settings, user, upload_id)
     files = []
     for i, f in enumerate(manifest["files"]):
-        part = d / f"{i}.part"
+        part = _part(d, i, f["name"])
         files.append({"index": i, "name": f["name"], "size": f["size"],
                       "received": part.stat().st_size if part.exists() else 0})
     return {"upload_id": uuid.UUID(upload_id).hex, "files": files,
@@ -84,7 +89,7 @@ def write_chunk(settings: Settings, user: User, upload_id: str, index: int, offs
     d, manifest = _manifest(settings, user, upload_id)
     if not 0 <= index < len(manifest["files"]):
         raise NotFound(f"file {index} is not part of this upload")
-    part = d / f"{index}.part"
+    part = _part(d, index, manifest["files"][index]["name"])
     received = part.stat().st_size if part.exists() else 0
     if offset != received:
         raise Conflict(f"expected offset {received}, got {offset}", received=received)
@@ -100,7 +105,7 @@ def complete_files(settings: Settings, user: User, upload_id: str) -> tuple[int,
     d, manifest = _manifest(settings, user, upload_id)
     out = []
     for i, f in enumerate(manifest["files"]):
-        part = d / f"{i}.part"
+        part = _part(d, i, f["name"])
         got = part.stat().st_size if part.exists() else 0
         if got != f["size"]:
             raise Conflict(f"{f['name']}: {got} of {f['size']} bytes received; "
