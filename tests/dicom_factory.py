@@ -22,6 +22,9 @@ from pydicom.uid import (
     CTImageStorage,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGLosslessSV1,
+    JPEGLSLossless,
     RLELossless,
     generate_uid,
 )
@@ -89,7 +92,8 @@ def make_ct_series(
         tilt_deg: gantry tilt: each slice shifts along the column direction by
             ``dz * tan(tilt)``.
         missing: slice indices not written.
-        modality, sop_class, transfer_syntax: header values (RLE Lossless is compressed).
+        modality, sop_class, transfer_syntax: header values; RLE Lossless is encoded by
+            pydicom, JPEG Lossless / JPEG-LS / JPEG 2000 Lossless by GDCM (python-gdcm).
         rescale: (RescaleSlope, RescaleIntercept).
         signed: PixelRepresentation 1 (signed stored values).
         study_uid, series_uid: fixed UIDs (new ones when None).
@@ -146,12 +150,46 @@ def make_ct_series(
             ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
             ds.compress(RLELossless)
         path = folder / f"{prefix}{k:04d}.dcm"
-        ds.save_as(path, enforce_file_format=True)
+        if transfer_syntax in _GDCM_SYNTAXES:
+            ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+            ds.save_as(path, enforce_file_format=True)
+            _gdcm_transcode(path, transfer_syntax)
+        else:
+            ds.save_as(path, enforce_file_format=True)
         paths.append(path)
     keep = [k for k in range(nz) if k not in missing]
     direction = tuple(float(v) for v in np.column_stack([row, col, normal]).ravel())
     return FactorySeries(paths, hu[keep], spacing, tuple(float(v) for v in origin),
                          direction, study_uid, series_uid)
+
+
+_GDCM_SYNTAXES = {
+    JPEGLosslessSV1: "JPEGLosslessProcess14_1",
+    JPEGLSLossless: "JPEGLSLossless",
+    JPEG2000Lossless: "JPEG2000Lossless",
+}
+
+
+def _gdcm_transcode(path: Path, transfer_syntax: str) -> None:
+    """Re-encode a file in place with GDCM (pydicom cannot encode these syntaxes itself)."""
+    import gdcm
+
+    reader = gdcm.ImageReader()
+    reader.SetFileName(str(path))
+    if not reader.Read():
+        raise RuntimeError(f"GDCM cannot read {path}")
+    change = gdcm.ImageChangeTransferSyntax()
+    change.SetTransferSyntax(gdcm.TransferSyntax(
+        getattr(gdcm.TransferSyntax, _GDCM_SYNTAXES[transfer_syntax])))
+    change.SetInput(reader.GetImage())
+    if not change.Change():
+        raise RuntimeError(f"GDCM cannot encode {transfer_syntax}")
+    writer = gdcm.ImageWriter()
+    writer.SetFileName(str(path))
+    writer.SetFile(reader.GetFile())
+    writer.SetImage(change.GetOutput())
+    if not writer.Write():
+        raise RuntimeError(f"GDCM cannot write {path}")
 
 
 def _slice_dataset(sop_class: str, transfer_syntax: str) -> Dataset:
@@ -258,5 +296,6 @@ def copy_real_series_with_phi(dest: Path, limit: int | None = None) -> tuple[lis
     return paths, markers
 
 
-__all__ = ["FactorySeries", "ImplicitVRLittleEndian", "RLELossless", "copy_real_series_with_phi",
+__all__ = ["FactorySeries", "ImplicitVRLittleEndian", "JPEG2000Lossless", "JPEGLSLossless",
+           "JPEGLosslessSV1", "RLELossless", "copy_real_series_with_phi",
            "make_ct_series", "plant_phi", "shared_dir"]

@@ -57,6 +57,11 @@ class CatalogEntry:
     download_note: str = ""
     label_mapping: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def url(self) -> str:
+        """The dataset's landing page (alias of ``homepage``)."""
+        return self.homepage
+
 
 @dataclass
 class ImportCase:

@@ -9,7 +9,14 @@ import pydicom
 import pytest
 from pydicom.uid import generate_uid
 
-from dicom_factory import ImplicitVRLittleEndian, RLELossless, make_ct_series
+from dicom_factory import (
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGLosslessSV1,
+    JPEGLSLossless,
+    RLELossless,
+    make_ct_series,
+)
 from lunglab.domain.errors import TooLarge
 from lunglab.io.dicom_series import read_dicom_series
 from lunglab.io.limits import UploadLimits
@@ -77,6 +84,15 @@ def test_geometry_matches_simpleitk(tmp_path: Path) -> None:
 ])
 def test_pixel_encodings_give_hu(tmp_path: Path, kwargs) -> None:  # type: ignore[no-untyped-def]
     s = make_ct_series(tmp_path, **kwargs)
+    vol, _ = read_one(s.paths)
+    assert_geometry(vol, s)
+
+
+@pytest.mark.parametrize("syntax", [JPEGLosslessSV1, JPEGLSLossless, JPEG2000Lossless])
+def test_pacs_compressions_decode_to_the_same_hu(tmp_path: Path, syntax: str) -> None:
+    pytest.importorskip("gdcm", reason="python-gdcm not installed: cannot encode test files")
+    s = make_ct_series(tmp_path, shape=(3, 16, 16), transfer_syntax=syntax)
+    assert pydicom.dcmread(s.paths[0]).file_meta.TransferSyntaxUID == syntax
     vol, _ = read_one(s.paths)
     assert_geometry(vol, s)
 
