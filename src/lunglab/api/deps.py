@@ -39,7 +39,7 @@ def get_db(request: Request) -> Iterator[Session]:
         db.close()
 
 
-SessionDep = Annotated[Session, Depends(get_db)]
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]  # commit before responding
 
 
 def get_store(request: Request) -> VolumeStore:

@@ -208,3 +208,7 @@ def _register_segment() -> None:
 
 
 _register_segment()
+
+
+if __name__ == "__main__":  # python -m lunglab.workers.cli
+    app()

@@ -1,0 +1,50 @@
+# LungLab: `make run` starts it, `make test` runs every test. Both install what they need first.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SHARED ?= $(abspath ../shared)
+DEMO_SERIES := $(SHARED)/data/chest-ct-dicom-series/series
+export LUNGLAB_SHARED_DIR := $(SHARED)
+
+.PHONY: install venv web browser run test test-fast lint bench clean
+
+install: venv web
+
+venv: $(BIN)/.installed
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# CPU build of PyTorch (the file on this machine's disk); for a GPU build use `pip install torch` from your index first
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q "torch==2.13.0"
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+web: web/dist/index.html
+
+web/dist/index.html: $(shell find web/src web/index.html web/package.json web/vite.config.ts -type f 2>/dev/null)
+	cd web && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund) && npm run build
+
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+run: install
+	$(BIN)/lunglab migrate
+	$(BIN)/lunglab run --host 127.0.0.1 --port 8000 $(if $(wildcard $(DEMO_SERIES)),--demo-data $(DEMO_SERIES),)
+
+test: install browser
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-fast: venv
+	$(BIN)/python -m pytest -q -p no:cacheprovider --db sqlite -m "not e2e"
+
+lint: venv
+	$(BIN)/ruff check src tests bench
+
+bench: install
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/segment.py
+
+clean:
+	rm -rf $(VENV) web/node_modules web/dist
