@@ -14,6 +14,7 @@ import warnings
 
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 
 from lunglab.io.deid import identifying_tokens, patient_key, pseudo_uid
@@ -42,8 +43,8 @@ def _is_curve_or_overlay(tag: int) -> bool:
 
 
 def _uid_value(value: object, secret: bytes) -> object:
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-        return [pseudo_uid(str(v), secret) for v in value]  # type: ignore[union-attr]
+    if isinstance(value, (list, tuple, MultiValue)):
+        return [pseudo_uid(str(v), secret) for v in value]
     return pseudo_uid(str(value), secret) if value else value
 
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import pydicom
 import pydicom.config
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from lunglab.domain.errors import InvalidInput
 
@@ -107,6 +108,7 @@ def read_dicom_header(path: Path, name: str) -> SliceHeader:
         InvalidInput: when the file is not DICOM, is truncated in its header, is a DICOMDIR,
             or lacks the attributes every image needs (UIDs, rows, columns).
     """
+    ds: Dataset
     try:
         ds = pydicom.dcmread(path, defer_size=_DEFER)
     except InvalidDicomError:
@@ -131,7 +133,22 @@ def _read_without_preamble(path: Path, name: str) -> Dataset:
     return ds
 
 
+def _ensure_transfer_syntax(ds: Dataset) -> None:
+    """Files without file meta (old ACR-NEMA style) get the syntax they were parsed with."""
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None and meta.get("TransferSyntaxUID"):
+        return
+    implicit, little = ds.original_encoding
+    if meta is None:
+        ds.file_meta = meta = FileMetaDataset()
+    if implicit is None:
+        implicit, little = True, True
+    meta.TransferSyntaxUID = (ImplicitVRLittleEndian if implicit else
+                              ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
+
+
 def _header_from_dataset(ds: Dataset, path: Path, name: str) -> SliceHeader:
+    _ensure_transfer_syntax(ds)
     meta = getattr(ds, "file_meta", None)
     sop_class = str(_get(ds, "SOPClassUID") or (meta.get("MediaStorageSOPClassUID")
                                                 if meta is not None else "") or "")

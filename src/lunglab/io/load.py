@@ -96,9 +96,8 @@ def load_ct(path: Path, limits: UploadLimits | None = None) -> CTVolume:
     if is_zip_name(path.name):
         with tempfile.TemporaryDirectory(prefix="lunglab-zip-") as tmp:
             files = expand_zip(path, path.name, Path(tmp), limits)
-            nifti = [(n, p) for n, p in files if is_nifti_name(n)]
-            if len(nifti) == 1 and len(files) == 1:
-                return read_nifti(nifti[0][1], nifti[0][0])
+            if len(files) == 1 and is_nifti_name(files[0][0]):
+                return read_nifti(files[0][1], files[0][0])
             series, refused = read_dicom_series(files, limits)
             return _pick(series, refused, path.name)
     series, refused = read_dicom_series([(path.name, path)], limits)

@@ -164,3 +164,27 @@ def test_planted_strings_never_reach_meta_or_names(secret_word: str, where: str,
         parsed = result.series[0]
         exposed = repr((parsed.meta, parsed.name, parsed.warnings, parsed.volume.meta))
         assert secret_word not in exposed.upper()
+
+
+_TEXT_PROFILE_KEYWORDS = sorted(
+    kw for kw in BASIC_PROFILE
+    if (tag := tag_for_keyword(kw)) is not None and tag >> 16 != 0
+    and pydicom.datadict.dictionary_VR(tag) in {"LO", "SH", "PN", "LT", "ST", "UT", "CS", "AE"}
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(planted=st.dictionaries(st.sampled_from(_TEXT_PROFILE_KEYWORDS),
+                               st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ", min_size=8,
+                                       max_size=16), min_size=1, max_size=12))
+def test_deidentify_dataset_removes_any_planted_profile_text(planted: dict[str, str]) -> None:
+    ds = Dataset()
+    ds.file_meta = pydicom.dataset.FileMetaDataset()
+    ds.SOPInstanceUID, ds.StudyInstanceUID, ds.Modality = "1.2.3.4", "1.2.3", "CT"
+    ds.Manufacturer = "ACME"
+    for keyword, value in planted.items():
+        setattr(ds, keyword, value)
+    out = deidentify_dataset(ds, SECRET)
+    text = all_text(out)
+    assert [v for v in planted.values() if v in text] == []
+    assert out.Manufacturer == "ACME" and out.Modality == "CT"

@@ -251,3 +251,27 @@ def test_slice_limit_raises_too_large(tmp_path: Path) -> None:
     s = make_ct_series(tmp_path, shape=(5, 8, 8))
     with pytest.raises(TooLarge):
         read_dicom_series(files_of(s.paths), UploadLimits(max_slices_per_series=4))
+
+
+def test_file_without_preamble_is_read(tmp_path: Path) -> None:
+    s = make_ct_series(tmp_path / "s", shape=(2, 6, 6))
+    for path in s.paths:
+        ds = pydicom.dcmread(path)
+        ds.preamble = None
+        del ds.file_meta  # old ACR-NEMA style: no preamble, no file meta, implicit VR
+        pydicom.dcmwrite(path, ds, implicit_vr=True, little_endian=True)
+        assert path.read_bytes()[128:132] != b"DICM"
+    vol, _ = read_one(s.paths)
+    assert_geometry(vol, s)
+
+
+def test_dicomdir_is_refused_as_not_an_image(tmp_path: Path) -> None:
+    s = make_ct_series(tmp_path / "s", shape=(2, 6, 6))
+    ds = pydicom.dcmread(s.paths[0])
+    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.1.3.10"
+    ds.SOPClassUID = "1.2.840.10008.1.3.10"
+    ds.save_as(tmp_path / "DICOMDIR")
+    series, refused = read_dicom_series([("DICOMDIR", tmp_path / "DICOMDIR")]
+                                        + files_of(s.paths))
+    assert len(series) == 1
+    assert refused[0].name == "DICOMDIR" and "DICOMDIR" in refused[0].reason
