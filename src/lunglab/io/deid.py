@@ -172,7 +172,10 @@ def technical_meta(ds: Dataset) -> dict[str, Any]:
         plain = _plain_or_none(ds, keyword)
         if plain is None or plain == "" or plain == []:
             continue
-        texts = [str(v) for v in (plain if isinstance(plain, list) else [plain])]
+        values = plain if isinstance(plain, list) else [plain]
+        # numbers (kVp, mA, mm) cannot carry names; screening them would only drop a kVp of
+        # 120 because some identifier happens to contain "120"
+        texts = [v for v in values if isinstance(v, str)]
         if all(is_phi_free(t, forbidden) for t in texts):
             meta[keyword] = plain
     return meta

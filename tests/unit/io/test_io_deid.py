@@ -91,6 +91,16 @@ def test_technical_meta_is_a_whitelist(tmp_path: Path) -> None:
     assert "SeriesDescription" not in meta  # shares a token with the patient name
 
 
+def test_numbers_are_not_screened_but_texts_are() -> None:
+    ds = Dataset()
+    ds.PatientID, ds.KVP, ds.Manufacturer = "120", "120", "ACME"
+    ds.InstitutionName, ds.ConvolutionKernel = "ACME Hospital", "B30f"
+    meta = technical_meta(ds)
+    assert meta["KVP"] == 120.0
+    assert "Manufacturer" not in meta  # shares a word with the institution: dropped
+    assert meta["ConvolutionKernel"] == "B30f"
+
+
 def test_burned_in_annotation_warns(tmp_path: Path) -> None:
     ds = Dataset()
     assert burned_in_warning(ds) is None
