@@ -176,9 +176,10 @@ def datasets_list() -> None:
     """Show the open COVID-19 CT datasets LungLab knows."""
     from lunglab.io import catalog
 
-    table = Table("name", "title", "license", "url")
+    table = Table("name", "title", "license", "checksums", "url")
     for e in catalog.load_catalog():
-        table.add_row(e.name, e.title, e.license, e.url)
+        known = sum(1 for f in e.files if f.sha256)
+        table.add_row(e.name, e.title, e.license, f"{known}/{len(e.files)} sha256 pinned", e.url)
     Console().print(table)
 
 
@@ -187,12 +188,16 @@ def datasets_import(
     name: str,
     project: Annotated[str, typer.Option("--project")] = "Open datasets",
     from_path: Annotated[Path | None, typer.Option("--from", help="A local copy.")] = None,
+    allow_unverified: Annotated[bool, typer.Option(
+        help="Accept files whose sha256 the catalog does not know (prints the computed one).")]
+    = False,
 ) -> None:
     """Download (or read a local copy of) a catalog dataset and import images and masks."""
     from lunglab.services.datasets import import_dataset
 
     try:
-        summary = import_dataset(name, project, from_path=from_path, console=console)
+        summary = import_dataset(name, project, from_path=from_path, console=console,
+                                 allow_unverified=allow_unverified)
     except Exception as exc:  # noqa: BLE001  (print a clear error, exit non-zero)
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
