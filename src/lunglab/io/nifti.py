@@ -129,6 +129,19 @@ def read_nifti(path: Path, name: str | None = None) -> CTVolume:
     )
 
 
+def _check_same_geometry(img: Any, like: CTVolume, name: str) -> None:
+    """Refuse a label map whose grid is not the volume's (beyond float rounding)."""
+    spacing = np.asarray(img.GetSpacing(), dtype=np.float64)
+    ref = np.asarray(like.spacing, dtype=np.float64)
+    if spacing.shape != ref.shape or np.any(np.abs(spacing - ref) > 1e-2 * ref):
+        raise InvalidInput(f"label map spacing {tuple(np.round(spacing, 4))} differs from the "
+                           f"volume's {tuple(np.round(ref, 4))}", name)
+    shift = np.abs(np.asarray(img.GetOrigin()) - np.asarray(like.origin))
+    direction = np.abs(np.asarray(img.GetDirection()) - np.asarray(like.direction))
+    if np.any(shift > 0.5 * ref.max()) or np.any(direction > 1e-3):
+        raise InvalidInput("label map position or orientation differs from the volume's", name)
+
+
 def read_labelmap_nifti(
     path: Path,
     expect_shape: tuple[int, int, int],
@@ -142,14 +155,15 @@ def read_labelmap_nifti(
         path: ``.nii``/``.nii.gz`` file.
         expect_shape: required ``(z, y, x)`` shape.
         like: the volume the labels belong to; when given, a label map stored in another axis
-            order or flip (e.g. RAS-canonical) is reoriented to the volume's orientation.
+            order or flip (e.g. RAS-canonical) is reoriented to the volume's orientation, and
+            a label map on another grid (spacing, origin, direction) is refused.
         name: name used in messages.
 
     Returns:
         The label values, uint8, C-contiguous.
 
     Raises:
-        InvalidInput: unreadable file, wrong shape, non-integer or out-of-range values.
+        InvalidInput: unreadable file, wrong shape or grid, non-integer or out-of-range values.
     """
     import SimpleITK as sitk
 
@@ -161,6 +175,7 @@ def read_labelmap_nifti(
         want = orient([float(d) for d in like.direction])
         if orient(img.GetDirection()) != want:
             img = sitk.DICOMOrient(img, want)
+        _check_same_geometry(img, like, name)
     arr = sitk.GetArrayFromImage(img)
     if tuple(arr.shape) != tuple(expect_shape):
         raise InvalidInput(

@@ -85,6 +85,10 @@ def _collect(
                                        str(exc).removeprefix(f"{exc.source}: ")))
                 continue
             for entry_name, entry_path in entries:
+                if is_zip_name(entry_name):
+                    refused.append(Refusal(entry_name, "archive nested deeper than "
+                                           f"{limits.max_archive_depth} levels: not expanded"))
+                    continue
                 (nifti if is_nifti_name(entry_name) else dicom).append((entry_name, entry_path))
         elif is_nifti_name(name) or kind in ("nifti", "gzip"):
             nifti.append((name, path))

@@ -72,6 +72,20 @@ def test_labelmap_in_other_orientation_is_reoriented(tmp_path: Path) -> None:
     np.testing.assert_array_equal(back, labels)
 
 
+def test_labelmap_on_another_grid_is_refused(tmp_path: Path) -> None:
+    vol = small_volume()
+    labels = np.zeros(vol.shape, np.uint8)
+    moved = CTVolume(vol.array, vol.spacing, (50.0, 0.0, 0.0), vol.direction)
+    write_labelmap_nifti(labels, moved, tmp_path / "m.nii.gz")
+    with pytest.raises(InvalidInput, match="position"):
+        read_labelmap_nifti(tmp_path / "m.nii.gz", vol.shape, like=vol)
+    finer = CTVolume(vol.array, (0.5, 0.8, 2.5), vol.origin, vol.direction)
+    write_labelmap_nifti(labels, finer, tmp_path / "f.nii.gz")
+    with pytest.raises(InvalidInput, match="spacing"):
+        read_labelmap_nifti(tmp_path / "f.nii.gz", vol.shape, like=vol)
+    assert read_labelmap_nifti(tmp_path / "f.nii.gz", vol.shape).shape == vol.shape
+
+
 def test_labelmap_shape_and_values_checked(tmp_path: Path) -> None:
     vol = small_volume()
     nib.save(nib.Nifti1Image(np.zeros((7, 6, 4), np.uint8), np.eye(4)), str(tmp_path / "a.nii"))

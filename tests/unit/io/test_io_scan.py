@@ -138,3 +138,14 @@ def test_real_series_with_planted_phi(tmp_path: Path) -> None:
     exposed = repr((parsed.meta, parsed.name, parsed.warnings, parsed.volume.meta))
     assert [m for m in markers if m in exposed] == []
     assert parsed.meta["Manufacturer"] == "Philips"
+
+
+def test_archive_nested_too_deep_is_refused(tmp_path: Path) -> None:
+    s = make_ct_series(tmp_path / "s", shape=(2, 4, 4))
+    with zipfile.ZipFile(tmp_path / "inner.zip", "w") as zf:
+        zf.write(s.paths[0], "x.dcm")
+    with zipfile.ZipFile(tmp_path / "outer.zip", "w") as zf:
+        zf.write(tmp_path / "inner.zip", "inner.zip")
+    result = scan([("outer.zip", tmp_path / "outer.zip")], tmp_path, max_archive_depth=1)
+    assert result.refused[0].name == "outer.zip/inner.zip"
+    assert "nested" in result.refused[0].reason
