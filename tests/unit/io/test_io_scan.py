@@ -149,3 +149,19 @@ def test_archive_nested_too_deep_is_refused(tmp_path: Path) -> None:
     result = scan([("outer.zip", tmp_path / "outer.zip")], tmp_path, max_archive_depth=1)
     assert result.refused[0].name == "outer.zip/inner.zip"
     assert "nested" in result.refused[0].reason
+
+
+@pytest.mark.realdata
+def test_real_ny_sbu_slices_link_prior_and_current_by_patient(ny_sbu_dir: Path,
+                                                              tmp_path: Path) -> None:
+    files = [(p.relative_to(ny_sbu_dir).as_posix(), p) for p in sorted(ny_sbu_dir.rglob("*.dcm"))]
+    result = scan(files, tmp_path)
+    assert not result.refused and len(result.series) == 12
+    by_patient: dict[str, set[str]] = {}
+    for s in result.series:
+        folder = s.source_names[0].split("/")[0]
+        by_patient.setdefault(s.patient_key, set()).add(folder)
+        assert folder not in s.name and folder not in repr(s.meta)  # the ID is PHI
+        assert s.slice_count == 1 and s.volume.shape[0] == 1
+    assert len(by_patient) == 6 and all(len(v) == 1 for v in by_patient.values())
+    assert any("SeriesDescription" in s.meta for s in result.series)
