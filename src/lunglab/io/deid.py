@@ -86,7 +86,7 @@ def pseudo_uid(uid: str, secret: bytes) -> str:
 def _text(ds: Dataset, keyword: str) -> str:
     try:
         value = ds.get(keyword)
-    except Exception:  # noqa: BLE001 - malformed values count as absent
+    except Exception:  # malformed values count as absent
         return ""
     return "" if value is None else str(value).strip()
 
@@ -155,7 +155,7 @@ def _plain_or_none(ds: Dataset, keyword: str) -> Any:
     try:
         value = ds.get(keyword)
         return None if value is None else _plain(value)
-    except Exception:  # noqa: BLE001 - malformed values count as absent
+    except Exception:  # malformed values count as absent
         return None
 
 

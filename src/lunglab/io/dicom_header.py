@@ -90,7 +90,7 @@ def _get(ds: Dataset, keyword: str) -> Any:
     """Read one element, treating a malformed value as absent."""
     try:
         return ds.get(keyword)
-    except Exception:  # noqa: BLE001 - a broken value must not stop the import
+    except Exception:  # a broken value must not stop the import
         return None
 
 
@@ -116,7 +116,7 @@ def read_dicom_header(path: Path, name: str) -> SliceHeader:
     except (EOFError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InvalidInput(f"unreadable or truncated DICOM file ({type(exc).__name__})",
                            name) from None
-    except Exception as exc:  # noqa: BLE001 - pydicom raises many kinds on garbage input
+    except Exception as exc:  # pydicom raises many kinds on garbage input
         raise InvalidInput(f"unreadable DICOM file ({type(exc).__name__})", name) from None
     return _header_from_dataset(ds, path, name)
 
@@ -126,7 +126,7 @@ def _read_without_preamble(path: Path, name: str) -> Dataset:
     try:
         ds = pydicom.dcmread(path, defer_size=_DEFER, force=True)
         ok = "SOPClassUID" in ds and "Rows" in ds and "SeriesInstanceUID" in ds
-    except Exception:  # noqa: BLE001 - anything failing here means "not DICOM"
+    except Exception:  # anything failing here means "not DICOM"
         ok = False
     if not ok:
         raise InvalidInput("not a DICOM file", name)

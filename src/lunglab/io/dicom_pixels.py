@@ -39,7 +39,7 @@ def _stored_values(h: SliceHeader) -> np.ndarray:
         arr = ds.pixel_array  # compressed or big endian: let pydicom decode it
     except InvalidInput:
         raise
-    except Exception as exc:  # noqa: BLE001 - decoders raise many kinds on bad data
+    except Exception as exc:  # decoders raise many kinds on bad data
         raise InvalidInput(
             f"cannot decode pixel data ({type(exc).__name__}: {str(exc)[:120]}); "
             "the file may be truncated or use an unsupported compression", h.name) from None

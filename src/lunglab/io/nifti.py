@@ -30,7 +30,7 @@ def _validated_header(path: Path, name: str) -> Any:
     """Load and check a NIfTI header; return the nibabel image (data not read)."""
     try:
         img = nib.load(str(path))
-    except Exception as exc:  # noqa: BLE001 - nibabel raises many kinds on broken headers
+    except Exception as exc:  # nibabel raises many kinds on broken headers
         raise InvalidInput(f"not a readable NIfTI file ({type(exc).__name__})", name) from None
     if not isinstance(img, (nib.Nifti1Image, nib.Nifti2Image)):
         raise InvalidInput("not a NIfTI-1/2 image", name)

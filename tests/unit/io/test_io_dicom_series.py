@@ -271,7 +271,7 @@ def test_dicomdir_is_refused_as_not_an_image(tmp_path: Path) -> None:
     ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.1.3.10"
     ds.SOPClassUID = "1.2.840.10008.1.3.10"
     ds.save_as(tmp_path / "DICOMDIR")
-    series, refused = read_dicom_series([("DICOMDIR", tmp_path / "DICOMDIR")]
-                                        + files_of(s.paths))
+    files = [("DICOMDIR", tmp_path / "DICOMDIR"), *files_of(s.paths)]
+    series, refused = read_dicom_series(files)
     assert len(series) == 1
     assert refused[0].name == "DICOMDIR" and "DICOMDIR" in refused[0].reason
