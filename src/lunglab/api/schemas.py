@@ -50,6 +50,10 @@ class ProjectCreate(BaseModel):
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
+class ProjectUpdate(BaseModel):
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
 class ProjectPublic(BaseModel):
     id: int
     name: str

@@ -92,6 +92,31 @@ def import_files(
     return outcomes
 
 
+def queue_pre_annotation(db: Session, project: Project, actor: User | None,
+                         outcomes: list[ImportOutcome],
+                         submit: Callable[[int, str], None] | None) -> list[int]:
+    """Queue an ``ai-segment`` job per imported study when the project asks for it.
+
+    Args:
+        submit: the job runner's ``submit(job_id, kind)``; nothing is queued when None.
+
+    Returns:
+        The ids of the queued jobs.
+    """
+    from lunglab.services import jobs
+
+    if submit is None or not (project.settings or {}).get("auto_segment_on_import"):
+        return []
+    job_ids = []
+    for o in outcomes:
+        if o.status == "imported" and o.study_id is not None:
+            job = jobs.submit(db, actor, "ai-segment", study_id=o.study_id,
+                              params={"trigger": "import"})
+            submit(job.id, job.kind)
+            job_ids.append(job.id)
+    return job_ids
+
+
 def register_series(db: Session, store: VolumeStore, project: Project, actor: User | None,
                     series: Any, scratch: Path, *, name: str | None = None) -> ImportOutcome:
     """Store one parsed, de-identified series as a study (or report the duplicate)."""
@@ -177,7 +202,8 @@ def import_paths(db: Session, store: VolumeStore, settings: Settings, project: P
 
 
 def import_streams(db: Session, store: VolumeStore, settings: Settings, project: Project,
-                   actor: User | None, parts: list[tuple[str, Any]]) -> list[ImportOutcome]:
+                   actor: User | None, parts: list[tuple[str, Any]],
+                   submit: Callable[[int, str], None] | None = None) -> list[ImportOutcome]:
     """Import uploaded file objects (``(client name, binary file object)``).
 
     Each part is copied to scratch space under a generated name; the client's name is kept
@@ -201,4 +227,6 @@ def import_streams(db: Session, store: VolumeStore, settings: Settings, project:
                                        "bytes; nothing was stored")
                     out.write(block)
             files.append((name, dest))
-        return import_files(db, store, settings, project, actor, files)
+        outcomes = import_files(db, store, settings, project, actor, files)
+    queue_pre_annotation(db, project, actor, outcomes, submit)
+    return outcomes

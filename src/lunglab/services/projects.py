@@ -43,6 +43,25 @@ def get_or_create_project(db: Session, name: str, actor: User | None) -> Project
     return project or create_project(db, name, actor=actor)
 
 
+SETTING_TYPES = {"auto_segment_on_import": bool, "reader_start": str}
+
+
+def update_settings(db: Session, actor: User, project_id: int, changes: dict) -> Project:
+    """Change project settings (project admins). Unknown keys or wrong types are refused."""
+    project = require_role(db, actor, project_id, "admin")
+    for key, value in changes.items():
+        kind = SETTING_TYPES.get(key)
+        if kind is None and key != "dicomweb":
+            raise InvalidInput(f"unknown project setting {key!r}")
+        if kind is not None and not isinstance(value, kind):
+            raise InvalidInput(f"setting {key!r} must be {kind.__name__}")
+    if changes.get("reader_start", "ai") not in ("ai", "empty"):
+        raise InvalidInput("reader_start must be 'ai' or 'empty'")
+    project.settings = {**(project.settings or {}), **changes}
+    audit.record(db, actor, "project.settings", "project", project_id, keys=sorted(changes))
+    return project
+
+
 def role_in(db: Session, user: User, project_id: int) -> str | None:
     """The user's role in the project; site admins count as project admins."""
     if user.is_admin:

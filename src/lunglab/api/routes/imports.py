@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, UploadFile
 
-from lunglab.api.deps import CurrentUser, SessionDep, SettingsDep, StoreDep
+from lunglab.api.deps import CurrentUser, RunnerDep, SessionDep, SettingsDep, StoreDep
 from lunglab.api.schemas import ImportResult, ImportResults, ReceivedOut, UploadCreate, UploadStatus
 from lunglab.services import ingest, projects, uploads
 from lunglab.services.errors import TooLarge
 
 router = APIRouter(tags=["import"])
 IMPORT_ROLES = ("admin", "annotator")
+MAX_CHUNK_BYTES = 64 * 1024**2
 
 
 def _results(outcomes: list[ingest.ImportOutcome]) -> ImportResults:
@@ -18,7 +19,8 @@ def _results(outcomes: list[ingest.ImportOutcome]) -> ImportResults:
 
 @router.post("/projects/{project_id}/import", response_model=ImportResults)
 async def import_files(project_id: int, request: Request, db: SessionDep, user: CurrentUser,
-                       store: StoreDep, settings: SettingsDep) -> ImportResults:
+                       store: StoreDep, settings: SettingsDep,
+                       runner: RunnerDep) -> ImportResults:
     project = projects.require_role(db, user, project_id, *IMPORT_ROLES)
     length = int(request.headers.get("content-length") or 0)
     if length > settings.max_upload_bytes:
@@ -28,7 +30,8 @@ async def import_files(project_id: int, request: Request, db: SessionDep, user: 
     parts = [(f.filename or "upload", f.file) for f in form.getlist("files")
              if isinstance(f, UploadFile) or hasattr(f, "file")]
     try:
-        outcomes = ingest.import_streams(db, store, settings, project, user, parts)
+        outcomes = ingest.import_streams(db, store, settings, project, user, parts,
+                                         submit=runner.submit)  # type: ignore[attr-defined]
     finally:
         await form.close()
     return _results(outcomes)
@@ -50,18 +53,25 @@ def upload_status(upload_id: str, user: CurrentUser, settings: SettingsDep) -> U
 @router.put("/uploads/{upload_id}/files/{index}", response_model=ReceivedOut)
 async def upload_chunk(upload_id: str, index: int, request: Request, user: CurrentUser,
                        settings: SettingsDep, offset: int = Query(0, ge=0)) -> ReceivedOut:
+    length = int(request.headers.get("content-length") or 0)
+    if length > MAX_CHUNK_BYTES:
+        raise TooLarge(f"chunks are at most {MAX_CHUNK_BYTES} bytes")
     data = await request.body()
+    if len(data) > MAX_CHUNK_BYTES:
+        raise TooLarge(f"chunks are at most {MAX_CHUNK_BYTES} bytes")
     return ReceivedOut(received=uploads.write_chunk(settings, user, upload_id, index, offset,
                                                     data))
 
 
 @router.post("/uploads/{upload_id}/commit", response_model=ImportResults)
 def commit_upload(upload_id: str, db: SessionDep, user: CurrentUser, store: StoreDep,
-                  settings: SettingsDep) -> ImportResults:
+                  settings: SettingsDep, runner: RunnerDep) -> ImportResults:
     project_id, files, folder = uploads.complete_files(settings, user, upload_id)
     project = projects.require_role(db, user, project_id, *IMPORT_ROLES)
     try:
         outcomes = ingest.import_files(db, store, settings, project, user, files)
+        ingest.queue_pre_annotation(db, project, user, outcomes,
+                                    runner.submit)  # type: ignore[attr-defined]
     finally:
         uploads.discard(folder)
     return _results(outcomes)

@@ -13,6 +13,7 @@ from lunglab.api.schemas import (
     ProjectCreate,
     ProjectPublic,
     ProjectsPublic,
+    ProjectUpdate,
 )
 from lunglab.services import projects as svc
 
@@ -41,6 +42,13 @@ def create_project(body: ProjectCreate, db: SessionDep, admin: AdminUser) -> Pro
 def get_project(project_id: int, db: SessionDep, user: CurrentUser) -> ProjectPublic:
     p, role = svc.get_project(db, user, project_id)
     return _public(p, role)
+
+
+@router.patch("/{project_id}", response_model=ProjectPublic)
+def update_project(project_id: int, body: ProjectUpdate, db: SessionDep,
+                   user: CurrentUser) -> ProjectPublic:
+    p = svc.update_settings(db, user, project_id, body.settings)
+    return _public(p, "admin")
 
 
 @router.get("/{project_id}/members", response_model=MembersPublic)
