@@ -96,14 +96,18 @@ def _check_steps(steps: np.ndarray, ordered: list[SliceHeader], series: str) -> 
     bad = np.flatnonzero(np.abs(steps - median) > tol)
     if bad.size == 0:
         return float(np.mean(steps))
-    i = int(bad[0])
-    ratio = steps[i] / median
-    if abs(ratio - round(ratio)) * median <= tol and round(ratio) >= 2:
-        missing = int(sum(round(s / median) - 1 for s in steps[bad]))
+    base = float(np.min(steps))  # with gaps, the smallest step is the true spacing
+    base_tol = max(_SPACING_REL_TOL * base, _SPACING_ABS_TOL)
+    multiples = np.rint(steps / base)
+    if np.all(np.abs(steps - multiples * base) <= base_tol * multiples):
+        gaps = np.flatnonzero(multiples >= 2)
+        i = int(gaps[0])
+        missing = int(np.sum(multiples[gaps] - 1))
         raise InvalidInput(
             f"missing slice(s): gap of {steps[i]:.3f} mm between {ordered[i].name} and "
-            f"{ordered[i + 1].name} where the spacing is {median:.3f} mm "
-            f"(about {missing} slice(s) missing in the series)", series)
+            f"{ordered[i + 1].name} where the spacing is {base:.3f} mm "
+            f"({missing} slice(s) missing in the series)", series)
+    i = int(bad[0])
     raise InvalidInput(
         f"inconsistent slice spacing: steps from {steps.min():.3f} to {steps.max():.3f} mm "
         f"(first irregular step between {ordered[i].name} and {ordered[i + 1].name})", series)

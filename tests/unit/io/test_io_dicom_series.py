@@ -147,6 +147,14 @@ def test_missing_slice_is_refused_naming_the_gap(tmp_path: Path) -> None:
     assert "missing slice" in reason and "slice0003.dcm" in reason and "slice0005.dcm" in reason
 
 
+@pytest.mark.parametrize("nz,missing,count", [(5, [1], 1), (10, [2, 3, 7], 3), (4, [2], 1)])
+def test_missing_slices_counted_even_in_short_series(tmp_path: Path, nz: int,
+                                                      missing: list[int], count: int) -> None:
+    s = make_ct_series(tmp_path, shape=(nz, 6, 6), missing=missing)
+    reason = refusal_of(s.paths)
+    assert f"({count} slice(s) missing" in reason and "spacing is 2.500 mm" in reason
+
+
 def test_inconsistent_spacing_is_refused(tmp_path: Path) -> None:
     s = make_ct_series(tmp_path, shape=(6, 6, 6))
     ds = pydicom.dcmread(s.paths[3])
