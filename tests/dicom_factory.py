@@ -203,6 +203,26 @@ def _slice_dataset(sop_class: str, transfer_syntax: str) -> Dataset:
     return ds
 
 
+def make_multiframe_ct(classic: FactorySeries, path: Path, *, compress: bool = False) -> Path:
+    """Convert a generated classic series into one Legacy Converted Enhanced CT file.
+
+    Uses highdicom's converter, so the functional groups are laid out as real converters do.
+    The expected volume is ``classic.hu`` with the same geometry.
+    """
+    import logging
+
+    from highdicom.legacy import LegacyConvertedEnhancedCTImage
+
+    logging.getLogger("highdicom").setLevel(logging.ERROR)  # FrameType cannot be derived
+    image = LegacyConvertedEnhancedCTImage(
+        [pydicom.dcmread(p) for p in classic.paths], series_instance_uid=generate_uid(),
+        series_number=2, sop_instance_uid=generate_uid(), instance_number=1)
+    if compress:
+        image.compress(RLELossless)
+    image.save_as(path)
+    return path
+
+
 def _marker(keyword: str) -> str:
     return f"{MARKER}-{keyword}"
 
@@ -298,4 +318,4 @@ def copy_real_series_with_phi(dest: Path, limit: int | None = None) -> tuple[lis
 
 __all__ = ["FactorySeries", "ImplicitVRLittleEndian", "JPEG2000Lossless", "JPEGLSLossless",
            "JPEGLosslessSV1", "RLELossless", "copy_real_series_with_phi",
-           "make_ct_series", "plant_phi", "shared_dir"]
+           "make_ct_series", "make_multiframe_ct", "plant_phi", "shared_dir"]

@@ -24,7 +24,7 @@ pydicom.config.convert_wrong_length_to_UN = True
 
 #: SOP classes of single-frame CT images that LungLab reads.
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
-#: Multi-frame CT SOP classes, recognised so that they can be refused with a clear reason.
+#: Multi-frame CT SOP classes, read frame by frame (see :mod:`lunglab.io.dicom_multiframe`).
 MULTIFRAME_CT_STORAGE = {
     "1.2.840.10008.5.1.4.1.1.2.1": "Enhanced CT Image Storage",
     "1.2.840.10008.5.1.4.1.1.2.2": "Legacy Converted Enhanced CT Image Storage",
@@ -61,9 +61,12 @@ class SliceHeader:
     spacing_between: float | None
     slope: float
     intercept: float
+    frame_index: int | None = None  # set for one frame of a multi-frame object
+    source: str | None = None  # for a frame: the file's display name (``name`` labels the frame)
+    localizer: bool = False
 
 
-def _floats(value: Any, n: int) -> tuple[float, ...] | None:
+def parse_floats(value: Any, n: int) -> tuple[float, ...] | None:
     """Return ``n`` floats from a multi-valued DS element, or None when absent or malformed."""
     if value is None:
         return None
@@ -78,7 +81,8 @@ def _floats(value: Any, n: int) -> tuple[float, ...] | None:
     return tuple(items)
 
 
-def _float(value: Any) -> float | None:
+def parse_float(value: Any) -> float | None:
+    """Return a finite float from a DS/IS value, or None when absent or malformed."""
     try:
         out = float(value) if value not in (None, "") else None
     except (TypeError, ValueError):
@@ -179,11 +183,18 @@ def _header_from_dataset(ds: Dataset, path: Path, name: str) -> SliceHeader:
         rows=int(rows),
         cols=int(cols),
         frames=frames,
-        iop=_floats(_get(ds, "ImageOrientationPatient"), 6),
-        ipp=_floats(_get(ds, "ImagePositionPatient"), 3),  # type: ignore[arg-type]
-        pixel_spacing=_floats(_get(ds, "PixelSpacing"), 2),  # type: ignore[arg-type]
-        slice_thickness=_float(_get(ds, "SliceThickness")),
-        spacing_between=_float(_get(ds, "SpacingBetweenSlices")),
-        slope=_float(_get(ds, "RescaleSlope")) or 1.0,
-        intercept=_float(_get(ds, "RescaleIntercept")) or 0.0,
+        iop=parse_floats(_get(ds, "ImageOrientationPatient"), 6),
+        ipp=parse_floats(_get(ds, "ImagePositionPatient"), 3),  # type: ignore[arg-type]
+        pixel_spacing=parse_floats(_get(ds, "PixelSpacing"), 2),  # type: ignore[arg-type]
+        slice_thickness=parse_float(_get(ds, "SliceThickness")),
+        spacing_between=parse_float(_get(ds, "SpacingBetweenSlices")),
+        slope=parse_float(_get(ds, "RescaleSlope")) or 1.0,
+        intercept=parse_float(_get(ds, "RescaleIntercept")) or 0.0,
+        localizer=_is_localizer(ds),
     )
+
+
+def _is_localizer(ds: Dataset) -> bool:
+    image_type = _get(ds, "ImageType") or []
+    values = [image_type] if isinstance(image_type, str) else list(image_type)
+    return any(str(v).upper() == "LOCALIZER" for v in values)

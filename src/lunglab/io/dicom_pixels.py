@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from pydicom.pixels import pixel_array
 from pydicom.uid import UID
 
 from lunglab.domain.errors import InvalidInput
@@ -21,22 +22,25 @@ def _stored_values(h: SliceHeader) -> np.ndarray:
     if spp != 1:
         raise InvalidInput(f"{spp} samples per pixel: not a grayscale CT image", h.name)
     tsyntax = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
+    frame = h.frame_index or 0
     try:
         if tsyntax in _NATIVE_LE and bits_alloc in (8, 16, 32):
             raw = ds.PixelData
             dtype = np.dtype(f"<{'i' if signed else 'u'}{bits_alloc // 8}")
-            need = h.rows * h.cols * dtype.itemsize
+            size = h.rows * h.cols * dtype.itemsize
+            need = size * (frame + 1)
             if len(raw) < need:
                 raise InvalidInput(
                     f"truncated pixel data ({len(raw)} of {need} bytes)", h.name)
-            arr = np.frombuffer(raw, dtype=dtype, count=h.rows * h.cols)
+            arr = np.frombuffer(raw, dtype=dtype, count=h.rows * h.cols, offset=size * frame)
             arr = arr.reshape(h.rows, h.cols)
             if bits_stored < bits_alloc:
                 arr = _mask_unused_bits(arr, bits_stored, signed)
             return arr
         if tsyntax and not UID(tsyntax).is_transfer_syntax:
             raise InvalidInput(f"unknown transfer syntax {tsyntax}", h.name)
-        arr = ds.pixel_array  # compressed or big endian: let pydicom decode it
+        # compressed or big endian: pydicom decodes it (only this frame of a multi-frame)
+        arr = pixel_array(ds, index=h.frame_index)
     except InvalidInput:
         raise
     except Exception as exc:  # decoders raise many kinds on bad data

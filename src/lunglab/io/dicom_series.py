@@ -1,8 +1,9 @@
 """Group DICOM files into CT series and read each series into a :class:`CTVolume`.
 
 Each file is parsed once (header, pixel data deferred) and its pixel bytes are read once,
-directly into the volume. Non-CT series, multi-frame objects, and stacks that cannot form a
-regular volume are refused with a reason naming the series or the file.
+directly into the volume. Enhanced and Legacy Converted Enhanced CT (multi-frame) objects are
+split into frames that go through the same checks. Non-CT series, Secondary Captures, and
+stacks that cannot form a regular volume are refused with a reason naming the series or file.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from lunglab.io.dicom_header import (
     SliceHeader,
     read_dicom_header,
 )
+from lunglab.io.dicom_multiframe import expand_frames
 from lunglab.io.dicom_pixels import fill_hu
 from lunglab.io.limits import UploadLimits
 from lunglab.io.results import Refusal
@@ -85,18 +87,21 @@ def _check_kind(slices: list[SliceHeader], label: str) -> None:
             f"modality {'/'.join(m or 'missing' for m in modalities)} is not CT", label)
     classes = {h.sop_class for h in slices}
     for sop_class in classes:
-        if sop_class in MULTIFRAME_CT_STORAGE:
-            raise InvalidInput(
-                f"multi-frame {MULTIFRAME_CT_STORAGE[sop_class]} is not supported; "
-                "export the series as single-frame CT Image Storage", label)
         if sop_class.startswith(SECONDARY_CAPTURE_PREFIX):
             raise InvalidInput("Secondary Capture (screenshot), not an original CT image", label)
-        if sop_class not in (CT_IMAGE_STORAGE, ""):
-            raise InvalidInput(f"SOP class {sop_class} is not CT Image Storage", label)
-    multi = [h for h in slices if h.frames > 1]
+        if sop_class not in (CT_IMAGE_STORAGE, "", *MULTIFRAME_CT_STORAGE):
+            raise InvalidInput(f"SOP class {sop_class} is not a CT image storage class", label)
+    multi = [h for h in slices if h.frames > 1 and h.sop_class not in MULTIFRAME_CT_STORAGE]
     if multi:
-        raise InvalidInput(f"multi-frame image ({multi[0].frames} frames) is not supported; "
-                           "export the series as single-frame CT images", multi[0].name)
+        raise InvalidInput(f"{multi[0].frames} frames in a single-frame CT Image object",
+                           multi[0].name)
+
+
+def _expand_multiframe(slices: list[SliceHeader]) -> list[SliceHeader]:
+    out: list[SliceHeader] = []
+    for h in slices:
+        out.extend(expand_frames(h) if h.sop_class in MULTIFRAME_CT_STORAGE else [h])
+    return out
 
 
 def _dedupe(slices: list[SliceHeader], warnings: list[str]) -> list[SliceHeader]:
@@ -112,12 +117,7 @@ def _dedupe(slices: list[SliceHeader], warnings: list[str]) -> list[SliceHeader]
 
 
 def _drop_localizers(slices: list[SliceHeader], warnings: list[str]) -> list[SliceHeader]:
-    def is_localizer(h: SliceHeader) -> bool:
-        image_type = h.dataset.get("ImageType") or []
-        values = [image_type] if isinstance(image_type, str) else list(image_type)
-        return any(str(v).upper() == "LOCALIZER" for v in values)
-
-    kept = [h for h in slices if not is_localizer(h)]
+    kept = [h for h in slices if not h.localizer]
     if kept and len(kept) < len(slices):
         warnings.append(f"{len(slices) - len(kept)} localizer (scout) image(s) ignored")
         return kept
@@ -135,13 +135,14 @@ def build_series(slices: list[SliceHeader], limits: UploadLimits) -> DicomSeries
         The series with its volume; ``volume.meta`` is left empty (see :mod:`lunglab.io.deid`).
 
     Raises:
-        InvalidInput: not CT, multi-frame, inconsistent geometry, undecodable pixels.
+        InvalidInput: not CT, broken multi-frame functional groups, inconsistent geometry,
+            undecodable pixels.
         TooLarge: more slices or voxels than the limits allow.
     """
     label = series_label(slices)
     warnings: list[str] = []
     _check_kind(slices, label)
-    slices = _drop_localizers(_dedupe(slices, warnings), warnings)
+    slices = _drop_localizers(_expand_multiframe(_dedupe(slices, warnings)), warnings)
     if len(slices) > limits.max_slices_per_series:
         raise TooLarge(f"{label}: {len(slices)} slices, more than the limit of "
                        f"{limits.max_slices_per_series}")
@@ -153,7 +154,10 @@ def build_series(slices: list[SliceHeader], limits: UploadLimits) -> DicomSeries
     array = np.empty((len(geo.slices), rows, cols), dtype=np.int16)
     for k, h in enumerate(geo.slices):
         fill_hu(h, array[k])
-        del h.dataset[_PIXEL_DATA]  # the bytes now live in the volume: do not keep two copies
+        if h.frame_index is None:  # the bytes now live in the volume: do not keep two copies
+            del h.dataset[_PIXEL_DATA]
+    for ds in {id(h.dataset): h.dataset for h in geo.slices if h.frame_index is not None}.values():
+        del ds[_PIXEL_DATA]
     volume = CTVolume(array, geo.spacing, geo.origin, geo.direction, {})
     return DicomSeries(label, geo.slices, volume, warnings + geo.warnings)
 

@@ -36,7 +36,8 @@ class ParsedSeries:
         slice_count: number of slices in the volume.
         kind: ``"dicom"`` or ``"nifti"``.
         frame_of_reference_uid_pseudo: pseudonymous FrameOfReferenceUID (DICOM only).
-        sop_instance_uids_pseudo: pseudonymous SOPInstanceUIDs in slice order (DICOM only).
+        sop_instance_uids_pseudo: pseudonymous SOPInstanceUIDs in slice order (DICOM only; for
+            a multi-frame object one per frame, from its SOP Instance UID + frame number).
     """
 
     volume: CTVolume

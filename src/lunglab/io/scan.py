@@ -117,7 +117,7 @@ def _parsed_dicom(series: DicomSeries, secret: bytes) -> ParsedSeries:
         patient_key=patient_key(ds, secret),
         name=series_display_name(str(meta.get("Modality", "CT")), n,
                                  meta.get("SeriesDescription")),
-        source_names=[h.name for h in series.slices],
+        source_names=list(dict.fromkeys(h.source or h.name for h in series.slices)),
         meta=meta,
         warnings=warnings,
         slice_count=n,

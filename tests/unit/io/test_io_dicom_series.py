@@ -16,6 +16,7 @@ from dicom_factory import (
     JPEGLSLossless,
     RLELossless,
     make_ct_series,
+    make_multiframe_ct,
 )
 from lunglab.domain.errors import TooLarge
 from lunglab.io.dicom_series import read_dicom_series
@@ -211,9 +212,32 @@ def test_non_ct_series_is_refused(tmp_path: Path) -> None:
     assert refusal_of(s.paths) == "modality MR is not CT"
 
 
-def test_multiframe_sop_class_is_refused(tmp_path: Path) -> None:
+def test_enhanced_ct_without_functional_groups_is_refused(tmp_path: Path) -> None:
     s = make_ct_series(tmp_path, sop_class="1.2.840.10008.5.1.4.1.1.2.1")
-    assert "multi-frame Enhanced CT" in refusal_of(s.paths)
+    series, refused = read_dicom_series(files_of(s.paths))
+    assert not series and refused
+    assert all("per-frame functional groups" in r.reason for r in refused)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+@pytest.mark.parametrize("iop", [(1, 0, 0, 0, 1, 0), (-1, 0, 0, 0, -1, 0), (1, 0, 0, 0, 0, -1)])
+def test_multiframe_gives_the_same_volume_as_classic(tmp_path: Path, compress: bool,
+                                                     iop) -> None:  # type: ignore[no-untyped-def]
+    s = make_ct_series(tmp_path / "c", shape=(5, 8, 6), iop=iop, rescale=(2.0, -2048.0))
+    mf = make_multiframe_ct(s, tmp_path / "mf.dcm", compress=compress)
+    ds = pydicom.dcmread(mf)
+    assert ds.NumberOfFrames == 5 and ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.2.2"
+    vol, _ = read_one([mf])
+    assert_geometry(vol, s)
+
+
+def test_multiframe_with_a_missing_frame_position_is_refused(tmp_path: Path) -> None:
+    s = make_ct_series(tmp_path / "c", shape=(4, 8, 6))
+    mf = make_multiframe_ct(s, tmp_path / "mf.dcm")
+    ds = pydicom.dcmread(mf)
+    del ds.PerFrameFunctionalGroupsSequence[2].PlanePositionSequence
+    ds.save_as(mf)
+    assert "no ImagePositionPatient in mf.dcm frame" in refusal_of([mf])
 
 
 def test_secondary_capture_is_refused(tmp_path: Path) -> None:

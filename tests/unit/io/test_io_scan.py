@@ -8,7 +8,12 @@ import numpy as np
 import pydicom
 import pytest
 
-from dicom_factory import copy_real_series_with_phi, make_ct_series, plant_phi
+from dicom_factory import (
+    copy_real_series_with_phi,
+    make_ct_series,
+    make_multiframe_ct,
+    plant_phi,
+)
 from lunglab.domain.errors import TooLarge
 from lunglab.io.limits import UploadLimits
 from lunglab.io.nifti import write_volume_nifti
@@ -165,3 +170,12 @@ def test_real_ny_sbu_slices_link_prior_and_current_by_patient(ny_sbu_dir: Path,
         assert s.slice_count == 1 and s.volume.shape[0] == 1
     assert len(by_patient) == 6 and all(len(v) == 1 for v in by_patient.values())
     assert any("SeriesDescription" in s.meta for s in result.series)
+
+
+def test_multiframe_upload_lists_its_file_once(tmp_path: Path) -> None:
+    s = make_ct_series(tmp_path / "c", shape=(4, 6, 6))
+    mf = make_multiframe_ct(s, tmp_path / "mf.dcm")
+    parsed = scan([("up/mf.dcm", mf)], tmp_path).series[0]
+    assert parsed.source_names == ["up/mf.dcm"]
+    assert parsed.slice_count == 4 and len(set(parsed.sop_instance_uids_pseudo)) == 4
+    np.testing.assert_array_equal(parsed.volume.array, s.hu)
