@@ -25,6 +25,7 @@ from lunglab.db.models import LabelMapVersion, Study, User
 from lunglab.domain.labels import MAX_LABEL
 from lunglab.io.store import VolumeStore
 from lunglab.services import audit
+from lunglab.services.assignments import guard_reader_save
 from lunglab.services.errors import Conflict, InvalidInput, NotFound
 from lunglab.services.projects import get_study
 
@@ -147,6 +148,7 @@ def save_version(
     for attempt in range(retries):
         if user is not None:
             study, role = get_study(db, user, study_id)
+            guard_reader_save(db, user, study, base_version_id)  # frozen after submit
         else:
             study, role = db.get(Study, study_id), "admin"
             if study is None:

@@ -1,0 +1,96 @@
+"""Review: the review screen's data, comments, return, approve, edited copies, consensus, and
+the study's provenance history."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, UploadFile
+
+from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
+from lunglab.api.routes.versions import MAX_LABELMAP_BYTES, version_public
+from lunglab.api.schemas import VersionPublic
+from lunglab.api.schemas_collab import (
+    ApproveIn,
+    AssignmentOut,
+    CommentIn,
+    CommentOut,
+    ConsensusIn,
+    ConsensusOut,
+    DecisionOut,
+    HistoryOut,
+    ReturnIn,
+    ReviewOut,
+    ReviewReaderOut,
+)
+from lunglab.db.models import LabelMapVersion
+from lunglab.services import assignments, consensus, labelmaps, provenance, review
+from lunglab.services.errors import InvalidInput
+
+router = APIRouter(tags=["review"])
+
+
+@router.get("/studies/{study_id}/review", response_model=ReviewOut)
+def get_review(study_id: int, db: SessionDep, user: CurrentUser) -> ReviewOut:
+    o = review.overview(db, user, study_id)
+    study = o["study"]
+    readers = [ReviewReaderOut(**{k: v for k, v in r.items() if k != "version_id"},
+                               version=version_public(db.get(LabelMapVersion, r["version_id"]),
+                                                      study) if r["version_id"] else None)
+               for r in o["readers"]]
+    return ReviewOut(study_id=study.id, study_name=study.name, readers=readers,
+                     other_versions=[version_public(v, study) for v in o["other_versions"]],
+                     comments=o["comments"], decisions=o["decisions"],
+                     final_version_id=o["final_version_id"])
+
+
+@router.post("/studies/{study_id}/comments", response_model=CommentOut, status_code=201)
+def add_comment(study_id: int, body: CommentIn, db: SessionDep, user: CurrentUser) -> CommentOut:
+    c = review.add_comment(db, user, study_id, body.text, assignment_id=body.assignment_id,
+                           version_id=body.version_id, slice_index=body.slice_index,
+                           position=body.position)
+    return CommentOut(**review.comment_facts(c))
+
+
+@router.post("/assignments/{assignment_id}/return", response_model=AssignmentOut)
+def return_assignment(assignment_id: int, body: ReturnIn, db: SessionDep,
+                      user: CurrentUser) -> AssignmentOut:
+    a = review.return_to_reader(db, user, assignment_id, body.comment,
+                                [x.model_dump() for x in body.anchors])
+    return AssignmentOut(**assignments.assignment_facts(db, a))
+
+
+@router.post("/studies/{study_id}/approve", response_model=DecisionOut)
+def approve(study_id: int, body: ApproveIn, db: SessionDep, user: CurrentUser) -> DecisionOut:
+    return DecisionOut(**review.decision_facts(
+        review.approve(db, user, study_id, body.version_id, body.comment)))
+
+
+@router.post("/studies/{study_id}/review-copies", response_model=VersionPublic, status_code=201)
+async def save_review_copy(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
+                           file: UploadFile, base_version_id: int = Form(...),
+                           message: str = Form("", max_length=2000),
+                           format: str = Form("nifti", max_length=8),
+                           approve: bool = Form(False)) -> VersionPublic:
+    study = review.review_study(db, user, study_id)
+    if format not in ("nifti", "raw"):
+        raise InvalidInput("format must be 'nifti' or 'raw'")
+    data = await file.read(MAX_LABELMAP_BYTES + 1)
+    if len(data) > MAX_LABELMAP_BYTES:
+        raise InvalidInput("label map file too large")
+    labels = labelmaps.parse_upload(data, file.filename or "labels", format, study)
+    v = review.save_review_copy(db, store, user, study_id, labels, base_version_id, message,
+                                approve_it=approve)
+    return version_public(v, study)
+
+
+@router.post("/studies/{study_id}/consensus", response_model=ConsensusOut, status_code=201)
+def build_consensus(study_id: int, body: ConsensusIn, db: SessionDep, user: CurrentUser,
+                    store: StoreDep) -> ConsensusOut:
+    res = consensus.build(db, store, user, study_id, body.method, body.version_ids, body.message)
+    study = review.review_study(db, user, study_id)
+    return ConsensusOut(version=version_public(res["version"], study), method=res["method"],
+                        inputs=res["inputs"], staple=res["staple"])
+
+
+@router.get("/studies/{study_id}/history", response_model=HistoryOut)
+def history(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
+            effort: bool = True) -> HistoryOut:
+    return HistoryOut(**provenance.history(db, store, user, study_id, effort=effort))
