@@ -29,7 +29,8 @@ def hu_to_pixels(hu: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(v), 0, 255).astype(np.uint8)
 
 
-def hu_window(hu: np.ndarray, low: float = MODEL_WINDOW[0], high: float = MODEL_WINDOW[1]) -> np.ndarray:
+def hu_window(hu: np.ndarray, low: float = MODEL_WINDOW[0],
+              high: float = MODEL_WINDOW[1]) -> np.ndarray:
     """Clip HU to ``[low, high]`` and scale to ``[0, 1]`` (float32).
 
     Args:

@@ -17,7 +17,7 @@ AIR_HU = -320.0
 """Upper HU of the lung/air candidate mask."""
 DARK_HU = -940.0
 """Median HU below which a component is outside air or an airway lumen, not lung parenchyma."""
-CLOSING_MM = 12.0
+CLOSING_MM = 20.0
 """In-plane closing radius per lung: bridges juxtapleural lesions and dense rims."""
 WORK_MM = 1.5
 """In-plane pixel size the mask is computed at for single slices (then upsampled)."""
@@ -25,7 +25,8 @@ WORK_MM_VOLUME = 2.0
 """In-plane pixel size for volumes of more than 4 slices (speed)."""
 
 
-def _closing_mm(mask: np.ndarray, radius_mm: float, sampling: tuple[float, float, float]) -> np.ndarray:
+def _closing_mm(mask: np.ndarray, radius_mm: float,
+                sampling: tuple[float, float, float]) -> np.ndarray:
     """Binary closing with a ball of ``radius_mm`` via distance transforms.
 
     Voxels outside the array count as foreground for the erosion, so a lung touching the
@@ -152,6 +153,7 @@ def lung_mask(hu: np.ndarray, spacing: Sequence[float], *, closing_mm: float = C
         candidate &= ~airways
     lung = _keep_lung_components(candidate, small, sz * wy * wx / 1000.0)
     lung = _close_per_lung(lung, closing_mm, sampling)
+    lung = fill_pleural_bites(lung)
     if airways is not None:
         lung &= ~airways
     full = np.zeros((shape[0], *work_shape), bool)
@@ -181,7 +183,43 @@ def _close_per_lung(lung: np.ndarray, radius_mm: float, sampling: tuple[float, f
     return out
 
 
+def fill_pleural_bites(lung: np.ndarray, min_area: int = 30, max_ratio: float = 0.5) -> np.ndarray:
+    """Add the parts of each lung's per-slice convex hull that face away from the mediastinum.
+
+    A dense lesion against the costal pleura bites into the lung outline; the convex hull
+    restores it. Hull additions whose centroid lies closer to the mediastinum (the centroid of
+    all lung) than the lung's own centroid are the heart and hilum, and additions larger than
+    ``max_ratio`` of the lung's area are organs below a thin basal crescent: they are left out.
+    """
+    from skimage.morphology import convex_hull_image
+
+    if not lung.any():
+        return lung
+    mid = np.array(ndi.center_of_mass(lung.any(axis=0)))
+    out = lung.copy()
+    for z in range(lung.shape[0]):
+        lab, _ = ndi.label(lung[z])
+        for i, sl in enumerate(ndi.find_objects(lab), start=1):
+            comp = lab[sl] == i
+            if comp.sum() < min_area:
+                continue
+            added = convex_hull_image(comp) & ~comp
+            parts, m = ndi.label(added)
+            if m == 0:
+                continue
+            offset = np.array([sl[0].start, sl[1].start])
+            own = np.linalg.norm(np.array(ndi.center_of_mass(comp)) + offset - mid)
+            centres = np.array(ndi.center_of_mass(added, parts, range(1, m + 1))) + offset
+            areas = np.bincount(parts.ravel(), minlength=m + 1)[1:]
+            keep = np.zeros(m + 1, bool)
+            outward = np.linalg.norm(centres - mid, axis=1) > own
+            keep[1:] = outward & (areas <= max_ratio * comp.sum())
+            out[z][sl] |= keep[parts]
+    return out
+
+
 def _pad_slices(sl: tuple[slice, ...], shape: tuple[int, ...], radius_mm: float,
                 sampling: tuple[float, float, float]) -> tuple[slice, ...]:
     pads = (0, int(np.ceil(radius_mm / sampling[1])) + 1, int(np.ceil(radius_mm / sampling[2])) + 1)
-    return tuple(slice(max(0, s.start - p), min(n, s.stop + p)) for s, p, n in zip(sl, pads, shape))
+    return tuple(slice(max(0, s.start - p), min(n, s.stop + p))
+                 for s, p, n in zip(sl, pads, shape, strict=True))

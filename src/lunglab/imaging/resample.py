@@ -13,7 +13,8 @@ def inplane_shape(shape_yx: tuple[int, int], spacing_yx: tuple[float, float],
             max(1, round(shape_yx[1] * spacing_yx[1] / target_mm)))
 
 
-def resize_slices(stack: np.ndarray, shape_yx: tuple[int, int], *, labels: bool = False) -> np.ndarray:
+def resize_slices(stack: np.ndarray, shape_yx: tuple[int, int], *,
+                  labels: bool = False) -> np.ndarray:
     """Resize every slice of a ``[z, y, x]`` stack to ``shape_yx``.
 
     Args:

@@ -1,0 +1,164 @@
+"""Segment a CT volume: classical lung mask + 2D lung/lesion network, batched over slices.
+
+Example:
+    >>> from lunglab.ml import segment_volume, summarize
+    >>> label_map, info = segment_volume(volume)  # doctest: +SKIP
+    >>> summarize(label_map, volume.spacing)  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import ndimage as ndi
+
+from lunglab.domain.labels import Label
+from lunglab.domain.volume import CTVolume
+from lunglab.imaging.hu import hu_window
+from lunglab.imaging.lung_mask import lung_mask
+from lunglab.imaging.resample import inplane_shape, resize_probabilities, resize_slices
+from lunglab.ml.models import size_divisor
+from lunglab.ml.registry import LoadedModel, load_model, resolve_device
+
+TTA_MAX_SLICES = 4
+"""Inputs with at most this many slices get 8-fold rotation/flip test-time augmentation."""
+
+
+def _body_box(hu: np.ndarray) -> tuple[slice, slice]:
+    """In-plane bounding box of the largest non-air region over all slices."""
+    proj = (hu[:, ::2, ::2] > -500).any(axis=0)
+    lab, n = ndi.label(proj)
+    if n == 0:
+        return slice(0, hu.shape[1]), slice(0, hu.shape[2])
+    big = np.argmax(np.bincount(lab.ravel())[1:]) + 1
+    ys, xs = np.nonzero(lab == big)
+    return (slice(max(0, 2 * ys.min() - 4), min(hu.shape[1], 2 * ys.max() + 6)),
+            slice(max(0, 2 * xs.min() - 4), min(hu.shape[2], 2 * xs.max() + 6)))
+
+
+def _z_range(teacher: np.ndarray, margin: int = 3) -> slice:
+    zs = np.nonzero(teacher.any(axis=(1, 2)))[0]
+    if zs.size == 0:
+        return slice(0, teacher.shape[0])
+    return slice(max(0, zs[0] - margin), min(teacher.shape[0], zs[-1] + margin + 1))
+
+
+def _dihedral(x: torch.Tensor, k: int, flip: bool, inverse: bool = False) -> torch.Tensor:
+    if not inverse:
+        x = torch.rot90(x, k, dims=(-2, -1))
+        return torch.flip(x, dims=(-1,)) if flip else x
+    x = torch.flip(x, dims=(-1,)) if flip else x
+    return torch.rot90(x, -k, dims=(-2, -1))
+
+
+def predict_slices(loaded: LoadedModel, hu: np.ndarray, spacing_yx: tuple[float, float],
+                   batch_size: int = 16, tta: bool = False) -> np.ndarray:
+    """Per-pixel classes (0..3) of a ``[z, y, x]`` HU stack from the network.
+
+    Args:
+        loaded: the network.
+        hu: HU stack.
+        spacing_yx: in-plane pixel size (row, column) in mm.
+        batch_size: slices per forward pass.
+        tta: average the softmax over the 8 rotations/flips.
+
+    Returns:
+        uint8 classes with the shape of ``hu``.
+    """
+    z, h, w = hu.shape
+    shape = inplane_shape((h, w), spacing_yx, loaded.model_mm)
+    div = size_divisor(loaded.arch)
+    pad_h, pad_w = (-shape[0]) % div, (-shape[1]) % div
+    out = np.empty(hu.shape, np.uint8)
+    views = [(k, f) for k in range(4) for f in (False, True)] if tta else [(0, False)]
+    with torch.inference_mode():
+        for start in range(0, z, batch_size):
+            chunk = hu_window(hu[start:start + batch_size])
+            x = torch.from_numpy(resize_slices(chunk, shape))[:, None]
+            x = F.pad(x, (0, pad_w, 0, pad_h)).to(loaded.device)
+            prob = None
+            for k, f in views:
+                logits = _dihedral(loaded.network(_dihedral(x, k, f)), k, f, inverse=True)
+                p = torch.softmax(logits.float(), dim=1)
+                prob = p if prob is None else prob + p
+            prob = resize_probabilities(prob[:, :, :shape[0], :shape[1]], (h, w))
+            out[start:start + batch_size] = prob.argmax(dim=1).to(torch.uint8).cpu().numpy()
+    return out
+
+
+def combine(teacher: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Label map from the anatomical lung mask and the network's classes.
+
+    Lung = hole-filled union of the teacher mask and the network's lung and lesions; lesions
+    are kept only inside that lung.
+    """
+    lung = teacher | (classes > 0)
+    for z in range(lung.shape[0]):
+        lung[z] = ndi.binary_fill_holes(lung[z])
+    out = lung.astype(np.uint8)
+    lesion = lung & (classes >= Label.GGO)
+    out[lesion] = classes[lesion]
+    return out
+
+
+class Segmenter:
+    """Lung + GGO + consolidation segmentation with one loaded model.
+
+    Args:
+        model: shipped model name or checkpoint path (None: the default model).
+        device: ``auto``, ``cpu`` or ``cuda``.
+        batch_size: slices per forward pass.
+    """
+
+    def __init__(self, model: str | None = None, device: str = "auto",
+                 batch_size: int = 16) -> None:
+        self.device = resolve_device(device)
+        self.loaded = load_model(model, self.device)
+        self.batch_size = batch_size
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """Model name, version and training settings, for provenance records."""
+        cfg = self.loaded.meta["config"]
+        return {"model": self.loaded.name, "version": self.loaded.meta.get("version", "1"),
+                "arch": cfg["arch"], "model_mm": cfg["model_mm"], "device": self.device}
+
+    def __call__(self, volume: CTVolume) -> tuple[np.ndarray, dict[str, Any]]:
+        """Segment one volume; returns ``(label_map uint8 [z, y, x], info)``."""
+        hu = np.asarray(volume.array)
+        if hu.ndim != 3 or min(hu.shape) < 1:
+            raise ValueError(f"expected a [z, y, x] volume, got shape {hu.shape}")
+        sx, sy, _ = (float(s) for s in volume.spacing)
+        teacher = lung_mask(hu, volume.spacing)
+        zs = _z_range(teacher)
+        ys, xs = _body_box(hu[zs])
+        classes = np.zeros(hu.shape, np.uint8)
+        classes[zs, ys, xs] = predict_slices(self.loaded, hu[zs, ys, xs], (sy, sx), self.batch_size,
+                                             tta=hu.shape[0] <= TTA_MAX_SLICES)
+        return combine(teacher, classes), self.info
+
+
+def segment_volume(volume: CTVolume, device: str = "auto", model: str | None = None
+                   ) -> tuple[np.ndarray, dict[str, Any]]:
+    """Segment lung, GGO and consolidation in a CT volume.
+
+    Args:
+        volume: HU volume (a single slice is ``[1, y, x]``).
+        device: ``auto``, ``cpu`` or ``cuda``.
+        model: shipped model name or checkpoint path; None for the default.
+
+    Returns:
+        ``(label_map, info)``: uint8 ``[z, y, x]`` with 0 background, 1 lung, 2 GGO,
+        3 consolidation, and a dict with the model name and version.
+
+    Raises:
+        FileNotFoundError: unknown model. ValueError: bad device or volume shape.
+    """
+    return Segmenter(model, device)(volume)
+
+
+def segment(volume: CTVolume) -> np.ndarray:
+    """Three-line segmentation with the default model: returns the uint8 label map."""
+    return segment_volume(volume)[0]

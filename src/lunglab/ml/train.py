@@ -1,0 +1,134 @@
+"""Deterministic training loop for the 2D lung/lesion network (CPU or GPU).
+
+Example:
+    python -m lunglab.ml.train --arch unet2d --iterations 1500 --seed 0 --out model.pt
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from monai.losses import DiceCELoss
+from monai.utils import set_determinism
+
+from lunglab.ml.dataset import list_ids, load_slice, split_ids
+from lunglab.ml.models import NUM_CLASSES, build_model
+from lunglab.ml.targets import training_pair
+from lunglab.ml.transforms import train_transforms
+
+
+@dataclass
+class TrainConfig:
+    """Everything that determines a training run (recorded in the checkpoint)."""
+
+    arch: str = "unet2d"
+    model_mm: float = 1.5
+    iterations: int = 1500
+    batch_size: int = 8
+    patch: int = 160
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    val_fraction: float = 0.2
+    split_seed: int = 0
+    train_ids: list[str] = field(default_factory=list)
+    val_ids: list[str] = field(default_factory=list)
+
+
+def make_split(config: TrainConfig) -> TrainConfig:
+    """Fill ``train_ids``/``val_ids`` from the seeded split if they are empty."""
+    if not config.train_ids:
+        train_ids, val_ids = split_ids(list_ids(), config.val_fraction, config.split_seed)
+        if config.val_fraction <= 0:
+            train_ids, val_ids = list_ids(), []
+        config.train_ids, config.val_ids = train_ids, val_ids
+    return config
+
+
+def train(config: TrainConfig, out_path: Path, device: str = "cpu", log_every: int = 50) -> dict:
+    """Train a network and save a checkpoint (fp16 weights + config + log).
+
+    Args:
+        config: the run's settings; ids are filled in from the seeded split when empty.
+        out_path: checkpoint file to write.
+        device: ``cpu`` or ``cuda``.
+        log_every: iterations between loss prints.
+
+    Returns:
+        The checkpoint's metadata (config, seconds, final loss).
+    """
+    config = make_split(config)
+    set_determinism(seed=config.seed)
+    torch.manual_seed(config.seed)
+    pairs = [training_pair(load_slice(i), config.model_mm) for i in config.train_ids]
+    transform = train_transforms(config.patch, config.seed)
+    rng = np.random.default_rng(config.seed)
+    model = build_model(config.arch).to(device)
+    loss_fn = DiceCELoss(to_onehot_y=True, softmax=True, include_background=False,
+                         lambda_dice=1.0, lambda_ce=1.0)
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, pct_start=0.05,
+                                                total_steps=config.iterations)
+    start, running, log = time.time(), 0.0, []
+    model.train()
+    for it in range(1, config.iterations + 1):
+        idx = rng.integers(0, len(pairs), config.batch_size)
+        batch = [transform(dict(pairs[i])) for i in idx]
+        x = torch.stack([b["image"] for b in batch]).float().to(device)
+        y = torch.stack([b["label"] for b in batch]).long().to(device)
+        loss = loss_fn(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        running += float(loss.detach())
+        if it % log_every == 0:
+            log.append({"it": it, "loss": running / log_every, "s": round(time.time() - start, 1)})
+            print(json.dumps(log[-1]), flush=True)
+            running = 0.0
+    meta = {"config": asdict(config), "train_seconds": round(time.time() - start, 1),
+            "device": device, "torch_threads": torch.get_num_threads(), "log": log,
+            "num_classes": NUM_CLASSES}
+    save_checkpoint(model, meta, out_path)
+    return meta
+
+
+def save_checkpoint(model: torch.nn.Module, meta: dict, out_path: Path) -> None:
+    """Save fp16 weights and metadata (loadable with ``torch.load(weights_only=True)``)."""
+    state = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"meta_json": json.dumps(meta), "state_dict": state}, out_path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command-line entry point (see module docstring)."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    d = TrainConfig()
+    p.add_argument("--arch", default=d.arch)
+    p.add_argument("--model-mm", type=float, default=d.model_mm)
+    p.add_argument("--iterations", type=int, default=d.iterations)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--patch", type=int, default=d.patch)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--val-fraction", type=float, default=d.val_fraction)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--out", type=Path, required=True)
+    a = p.parse_args(argv)
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    cfg = TrainConfig(arch=a.arch, model_mm=a.model_mm, iterations=a.iterations,
+                      batch_size=a.batch_size, patch=a.patch, lr=a.lr, seed=a.seed,
+                      val_fraction=a.val_fraction)
+    meta = train(cfg, a.out, a.device)
+    print(json.dumps({"saved": str(a.out), "train_seconds": meta["train_seconds"]}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""MONAI dictionary transforms for training the lesion/lung network on 2D slices.
+
+Random transforms draw their parameters from the Compose's random state, which
+:func:`train_transforms` seeds, so a run is repeatable.
+"""
+from __future__ import annotations
+
+from monai.transforms import (
+    Compose,
+    EnsureTyped,
+    RandAdjustContrastd,
+    RandAffined,
+    RandFlipd,
+    RandGaussianNoised,
+    RandRotate90d,
+    RandShiftIntensityd,
+    RandSpatialCropd,
+    SpatialPadd,
+)
+
+KEYS = ("image", "label")
+
+
+def train_transforms(patch: int = 160, seed: int = 0) -> Compose:
+    """Orientation-robust augmentation: 90 degree rotations, flips, small affine, intensity.
+
+    Args:
+        patch: square patch size in pixels (at the model's pixel size).
+        seed: random state of the pipeline.
+
+    Returns:
+        A seeded ``Compose`` over ``{"image": [1,y,x] float, "label": [1,y,x] int}``.
+    """
+    t = Compose([
+        RandRotate90d(keys=KEYS, prob=0.75, max_k=3, spatial_axes=(0, 1)),
+        RandFlipd(keys=KEYS, prob=0.5, spatial_axis=0),
+        RandFlipd(keys=KEYS, prob=0.5, spatial_axis=1),
+        RandAffined(keys=KEYS, prob=0.6, rotate_range=0.35, scale_range=0.15,
+                    mode=("bilinear", "nearest"), padding_mode="zeros"),
+        SpatialPadd(keys=KEYS, spatial_size=(patch, patch)),
+        RandSpatialCropd(keys=KEYS, roi_size=(patch, patch), random_size=False),
+        RandShiftIntensityd(keys="image", offsets=0.03, prob=0.5),
+        RandAdjustContrastd(keys="image", gamma=(0.85, 1.15), prob=0.3),
+        RandGaussianNoised(keys="image", std=0.01, prob=0.3),
+        EnsureTyped(keys=KEYS, track_meta=False),
+    ])
+    t.set_random_state(seed=seed)
+    return t
