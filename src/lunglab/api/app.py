@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from lunglab import RESEARCH_USE_NOTICE, __version__
 from lunglab.api.routes import audit, auth, imports, jobs, projects, studies, users, versions
 from lunglab.api.routes import agreement, assignments, audit_export, review
+from lunglab.api.routes import exports, reports
 from lunglab.core.settings import Settings, get_settings
 from lunglab.db.migrate import upgrade_to_head
 from lunglab.io.store import make_store
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None, *, start_runner: bool = True,
 
     for router in (auth.router, users.router, projects.router, studies.router, imports.router,
                    versions.router, jobs.router, audit.router, assignments.router, review.router,
-                   agreement.router, audit_export.router):
+                   agreement.router, audit_export.router, reports.router, exports.router):
         app.include_router(router, prefix="/api")
 
     @app.get("/api/health", tags=["health"])
