@@ -5,7 +5,7 @@ No server, database or file I/O here.
 from __future__ import annotations
 
 from lunglab.imaging.hu import hu_to_pixels, hu_window, pixels_to_hu
-from lunglab.imaging.lung_mask import lung_mask
+from lunglab.imaging.lungs import lung_mask
 from lunglab.imaging.metrics import dice, lesion_inside_lung, slice_scores
 from lunglab.imaging.resample import resize_slices
 from lunglab.imaging.volumes import summarize

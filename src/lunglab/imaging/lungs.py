@@ -21,7 +21,7 @@ CLOSING_MM = 20.0
 """In-plane closing radius per lung: bridges juxtapleural lesions and dense rims."""
 WORK_MM = 1.5
 """In-plane pixel size the mask is computed at for single slices (then upsampled)."""
-WORK_MM_VOLUME = 2.0
+WORK_MM_VOLUME = 2.5
 """In-plane pixel size for volumes of more than 4 slices (speed)."""
 
 

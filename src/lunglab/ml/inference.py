@@ -17,7 +17,7 @@ from scipy import ndimage as ndi
 from lunglab.domain.labels import Label
 from lunglab.domain.volume import CTVolume
 from lunglab.imaging.hu import hu_window
-from lunglab.imaging.lung_mask import lung_mask
+from lunglab.imaging.lungs import lung_mask
 from lunglab.imaging.resample import inplane_shape, resize_probabilities, resize_slices
 from lunglab.ml.models import size_divisor
 from lunglab.ml.registry import LoadedModel, load_model, resolve_device

@@ -6,7 +6,7 @@ from scipy import ndimage as ndi
 
 from lunglab.domain.labels import Label
 from lunglab.imaging.hu import hu_window
-from lunglab.imaging.lung_mask import lung_mask
+from lunglab.imaging.lungs import lung_mask
 from lunglab.imaging.resample import inplane_shape, resize_slices
 from lunglab.ml.dataset import MEDSEG_PIXEL_MM, MEDSEG_SLICE_MM, LabelledSlice
 

@@ -5,7 +5,7 @@ import pytest
 from scipy import ndimage as ndi
 
 from conftest import chest_phantom
-from lunglab.imaging.lung_mask import fill_holes_per_slice, lung_mask
+from lunglab.imaging.lungs import fill_holes_per_slice, lung_mask
 
 SPACING = (1.5, 1.5, 5.0)
 

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lunglab.domain.volume import CTVolume
+from lunglab.imaging.lungs import lung_mask
+from lunglab.ml import Segmenter, segment_volume, summarize
+from lunglab.ml.inference import combine
+from lunglab.ml.registry import model_path, resolve_device
+
+
+def _volume(z: int = 6, size: int = 64) -> CTVolume:
+    yy, xx = np.mgrid[:size, :size]
+    c = size / 2
+    body = (yy - c) ** 2 / (0.42 * size) ** 2 + (xx - c) ** 2 / (0.46 * size) ** 2 <= 1
+    lungs = np.zeros_like(body)
+    for cx in (0.3 * size, 0.7 * size):
+        lungs |= (yy - size / 2) ** 2 / (0.3 * size) ** 2 + (xx - cx) ** 2 / (0.14 * size) ** 2 <= 1
+    hu = np.where(body, 30, -1000)
+    hu = np.where(lungs, -850, hu).astype(np.int16)
+    return CTVolume(np.repeat(hu[None], z, axis=0), (1.5, 1.5, 5.0))
+
+
+@pytest.mark.parametrize("z", [1, 6])
+def test_segment_volume_geometry_and_labels(tiny_checkpoint, z):
+    vol = _volume(z)
+    label_map, info = segment_volume(vol, device="cpu", model=str(tiny_checkpoint))
+    assert label_map.shape == vol.shape and label_map.dtype == np.uint8
+    assert set(np.unique(label_map)) <= {0, 1, 2, 3}
+    assert info["model"] == "tiny" and info["arch"] == "unet2d-small"
+    teacher = lung_mask(vol.array, vol.spacing)
+    assert not (teacher & (label_map == 0)).any(), "teacher lung must stay lung"
+    s = summarize(label_map, vol.spacing)
+    assert s["lung_ml"] > 0
+
+
+def test_combine_keeps_lesions_inside_filled_lung():
+    teacher = np.zeros((1, 9, 9), bool)
+    teacher[0, 1:8, 1:8] = True
+    teacher[0, 4, 4] = False  # a hole where a lesion is
+    classes = np.zeros((1, 9, 9), np.uint8)
+    classes[0, 4, 4] = 3
+    classes[0, 0, 0] = 2  # outside the teacher: the network's lesion counts as lung
+    out = combine(teacher, classes)
+    assert out[0, 4, 4] == 3 and out[0, 0, 0] == 2
+    assert (out[0, 1:8, 1:8] > 0).all()
+
+
+def test_bad_device_and_model(tiny_checkpoint):
+    with pytest.raises(ValueError):
+        resolve_device("tpu")
+    with pytest.raises(FileNotFoundError):
+        model_path("no-such-model")
+    seg = Segmenter(str(tiny_checkpoint), "cpu")
+    with pytest.raises(ValueError):
+        seg(CTVolume(np.zeros((4, 4), np.int16), (1.0, 1.0, 1.0)))
