@@ -1,4 +1,8 @@
-"""Benchmark ingest: scan_upload on the real 141-slice series; prints slices/s and peak RSS.
+"""Benchmark ingest on the real 141-slice series; prints slices/s and peak RSS.
+
+Two figures: ``scan`` (parse, sort, check, de-identify: ``lunglab.io.scan.scan_upload``) and
+``import`` (the whole ``lunglab import`` path: scan + NIfTI write + atomic store + database
+row, into a temporary SQLite data folder; each run a fresh project so no duplicate).
 
 Usage: ``.venv/bin/python bench/ingest.py [--repeat 3] [--zip]``. Goal: >= 100 slices/s.
 Skips (exit 0, with a message) when ../shared/data/chest-ct-dicom-series is absent.
@@ -50,6 +54,7 @@ def main() -> int:
             assert len(result.series) == 1 and not result.refused, result.refused
             shape = result.series[0].volume.shape
             del result
+        import_times = _full_import(paths, Path(tmp), args.repeat)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     n = len(paths)
     print(f"input: {n} slices, volume {shape}, {'zip' if args.zip else 'files'}, "
@@ -58,9 +63,37 @@ def main() -> int:
           f"({args.repeat} runs)")
     print(f"throughput: best {n / min(times):.0f} slices/s, "
           f"median {n / statistics.median(times):.0f} slices/s (goal >= 100)")
+    print(f"full import (scan + store + SQLite row): best {n / min(import_times):.0f} slices/s, "
+          f"median {n / statistics.median(import_times):.0f} slices/s")
     print(f"peak RSS: {rss / 1024:.0f} MiB (before first run {rss_before / 1024:.0f} MiB; "
           f"volume itself {n * 512 * 512 * 2 / 2**20:.0f} MiB)")
     return 0
+
+
+def _full_import(paths: list[Path], tmp: Path, repeat: int) -> list[float]:
+    """Time ``services.ingest.import_paths`` (what ``lunglab import`` runs)."""
+    from lunglab.core.settings import Settings
+    from lunglab.db.migrate import upgrade_to_head
+    from lunglab.db.session import session_scope
+    from lunglab.io.store import make_store
+    from lunglab.services import ingest
+    from lunglab.services.projects import create_project
+
+    import lunglab.io.scan  # noqa: F401  (module imports are start-up cost, not per-import cost)
+
+    settings = Settings(data_dir=tmp / "data")
+    settings.data_dir.mkdir(parents=True)
+    upgrade_to_head(settings.resolved_database_url)
+    store = make_store("local", settings.data_dir / "store")
+    times = []
+    for k in range(repeat):
+        with session_scope(settings.resolved_database_url) as db:
+            project = create_project(db, f"bench-{k}", actor=None)
+            start = time.perf_counter()
+            out = ingest.import_paths(db, store, settings, project, None, [paths[0].parent])
+            times.append(time.perf_counter() - start)
+        assert [o.status for o in out] == ["imported"], out
+    return times
 
 
 if __name__ == "__main__":

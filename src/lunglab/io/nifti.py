@@ -198,7 +198,7 @@ def ras_affine(vol: CTVolume) -> np.ndarray:
     return affine
 
 
-def _write(array_zyx: np.ndarray, like: CTVolume, path: Path) -> None:
+def _image(array_zyx: np.ndarray, like: CTVolume) -> nib.Nifti1Image:
     affine = ras_affine(like)
     img = nib.Nifti1Image(np.asarray(array_zyx).transpose(2, 1, 0), affine)
     hdr = img.header
@@ -210,8 +210,25 @@ def _write(array_zyx: np.ndarray, like: CTVolume, path: Path) -> None:
     hdr.set_intent("none")
     img.extra.clear()
     hdr.extensions.clear()
+    return img
+
+
+def encode_nifti_gz(array_zyx: np.ndarray, like: CTVolume) -> bytes:
+    """A ``.nii.gz`` file's bytes for ``array_zyx`` on ``like``'s grid (no identifying text).
+
+    ISA-L's gzip at level 1 is about 4x faster than zlib for CT volumes (``bench/ingest.py``).
+    """
+    from isal import igzip
+
+    return igzip.compress(_image(array_zyx, like).to_bytes(), 1)
+
+
+def _write(array_zyx: np.ndarray, like: CTVolume, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    nib.save(img, str(path))
+    if str(path).endswith(".gz"):
+        path.write_bytes(encode_nifti_gz(array_zyx, like))
+    else:
+        nib.save(_image(array_zyx, like), str(path))
 
 
 def write_volume_nifti(vol: CTVolume, path: Path) -> None:

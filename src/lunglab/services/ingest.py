@@ -120,7 +120,7 @@ def queue_pre_annotation(db: Session, project: Project, actor: User | None,
 def register_series(db: Session, store: VolumeStore, project: Project, actor: User | None,
                     series: Any, scratch: Path, *, name: str | None = None) -> ImportOutcome:
     """Store one parsed, de-identified series as a study (or report the duplicate)."""
-    from lunglab.io.nifti import write_volume_nifti
+    from lunglab.io.nifti import encode_nifti_gz
 
     display = name or series.name
     existing = db.scalar(select(Study).where(Study.project_id == project.id,
@@ -130,11 +130,9 @@ def register_series(db: Session, store: VolumeStore, project: Project, actor: Us
                              reason=f"already imported as study {existing.id}",
                              slice_count=existing.slice_count)
     vol = series.volume
-    tmp = scratch / f"{uuid.uuid4().hex}.nii.gz"
-    write_volume_nifti(vol, tmp)
+    payload = encode_nifti_gz(vol.array, vol)
     key = f"studies/{uuid.uuid4().hex}/ct.nii.gz"
-    checksum = store.put_file(key, tmp)
-    tmp.unlink(missing_ok=True)
+    checksum = store.put_bytes(key, payload)
     meta = dict(series.meta)
     try:
         study = Study(
@@ -146,7 +144,7 @@ def register_series(db: Session, store: VolumeStore, project: Project, actor: Us
             kernel=_text(meta.get("ConvolutionKernel")), kvp=_num(meta.get("KVP")),
             series_description=meta.get("SeriesDescription"), meta=meta,
             warnings=list(series.warnings), volume_key=key, volume_checksum=checksum,
-            volume_bytes=store.local_path(key).stat().st_size if store.exists(key) else 0,
+            volume_bytes=len(payload),
         )
         db.add(study)
         db.flush()
