@@ -121,6 +121,8 @@ def snapshot_3d(labels: np.ndarray, spacing: Sequence[float], direction: Sequenc
         for setter, c in zip((ax.set_xlim, ax.set_ylim, ax.set_zlim), centre, strict=True):
             setter(c - half, c + half)
     ax.view_init(elev=8, azim=-90)  # from the front (LPS -y), patient's left on the right
+    ax.set_box_aspect((1, 1, 1), zoom=1.35)
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=0.95)
     ax.set_axis_off()
     ax.set_title("3-D view from the front (R on the left)", fontsize=10)
     return _png(fig)
