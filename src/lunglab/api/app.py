@@ -1,6 +1,7 @@
 """The FastAPI application: API under ``/api``, the built web client at ``/``."""
 from __future__ import annotations
 
+import errno
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from lunglab.api.routes import exports, reports
 from lunglab.core.settings import Settings, get_settings
 from lunglab.db.migrate import upgrade_to_head
 from lunglab.io.store import make_store
+from lunglab.services import housekeeping
 from lunglab.services.errors import (
     Conflict,
     Forbidden,
@@ -39,7 +41,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; connect-src 'self' blob: data:; "
+        "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "
+        "connect-src 'self' blob: data:; "
         "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
     ),
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
@@ -74,6 +77,9 @@ def create_app(settings: Settings | None = None, *, start_runner: bool = True,
     app.state.settings = settings
     app.state.store = make_store("local", settings.data_dir / "store")
     app.state.store.remove_temporaries()
+    report = housekeeping.clean(settings)
+    if report.scratch_removed or report.uploads_removed or report.orphans_removed:
+        log.warning("removed leftovers of interrupted work: %s", report)
     app.state.runner = make_runner(settings)
 
     for router in (auth.router, users.router, projects.router, studies.router, imports.router,
@@ -91,6 +97,17 @@ def create_app(settings: Settings | None = None, *, start_runner: bool = True,
         if isinstance(exc, Conflict) and exc.details:
             return JSONResponse({"detail": {"message": str(exc), **exc.details}}, status_code=code)
         return JSONResponse({"detail": str(exc)}, status_code=code)
+
+    @app.exception_handler(OSError)
+    async def storage_error(_: Request, exc: OSError) -> JSONResponse:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            log.error("storage full: %s", exc.strerror)
+            return JSONResponse({"detail": "the server's storage is full; nothing was stored. "
+                                           "Ask the administrator to free space."},
+                                status_code=507)
+        log.exception("storage error")
+        return JSONResponse({"detail": "storage error on the server; nothing was stored"},
+                            status_code=500)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
