@@ -141,3 +141,16 @@ def test_real_single_slice_dicom_with_shipped_model(tmp_path):
     assert arr.shape == (1, 512, 512)
     lung_ml = (arr > 0).sum() * np.prod(img.GetSpacing()) / 1000
     assert lung_ml > 20  # a chest slice with both lungs
+
+
+def test_scaled_uint8_nifti_is_read_as_hu(tmp_path, tiny_model):
+    from lunglab.workers.cli_segment import read_nifti_ct
+
+    hu = chest_slice()
+    pixels = np.clip(np.rint((hu + 1100) / 1400 * 255), 0, 255).astype(np.uint8)
+    img = nib.Nifti1Image(pixels[:, :, None], np.diag([0.75, 0.75, 5.0, 1.0]))
+    img.header.set_slope_inter(1400 / 255, -1100)
+    nib.save(img, tmp_path / "scaled.nii.gz")
+    vol, _ = read_nifti_ct(tmp_path / "scaled.nii.gz")
+    assert vol.spacing == pytest.approx((0.75, 0.75, 5.0))
+    assert np.abs(vol.array[0].astype(int) - hu).max() <= 4

@@ -48,18 +48,20 @@ def aggregate(rows: Sequence[dict[str, float]]) -> dict[str, float]:
     }
 
 
-def evaluate(ids: Sequence[str], model: str | None = None, device: str = "cpu") -> dict:
+def evaluate(ids: Sequence[str], model: str | None = None, device: str = "cpu",
+             tta: bool | None = None) -> dict:
     """Segment each labelled slice and score it.
 
     Args:
         ids: MedSeg slice ids (e.g. the validation split).
         model: model name or checkpoint path.
         device: ``auto``, ``cpu`` or ``cuda``.
+        tta: test-time augmentation (None: the segmenter's default, on for single slices).
 
     Returns:
         ``{"summary": aggregate(...), "per_slice": [...]}``.
     """
-    segmenter = Segmenter(model, device)
+    segmenter = Segmenter(model, device, tta=tta)
     rows = []
     for case_id in ids:
         item = load_slice(case_id)

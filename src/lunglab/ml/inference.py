@@ -17,7 +17,7 @@ from scipy import ndimage as ndi
 from lunglab.domain.labels import Label
 from lunglab.domain.volume import CTVolume
 from lunglab.imaging.hu import hu_window
-from lunglab.imaging.lungs import lung_mask
+from lunglab.imaging.lungs import fill_holes_per_slice, lung_mask
 from lunglab.imaging.resample import inplane_shape, resize_probabilities, resize_slices
 from lunglab.ml.models import size_divisor
 from lunglab.ml.registry import LoadedModel, load_model, resolve_device
@@ -36,6 +36,27 @@ def _body_box(hu: np.ndarray) -> tuple[slice, slice]:
     ys, xs = np.nonzero(lab == big)
     return (slice(max(0, 2 * ys.min() - 4), min(hu.shape[1], 2 * ys.max() + 6)),
             slice(max(0, 2 * xs.min() - 4), min(hu.shape[2], 2 * xs.max() + 6)))
+
+
+def _lung_box(teacher: np.ndarray, spacing_yx: tuple[float, float], body: tuple[slice, slice],
+              margin_mm: float = 25.0) -> tuple[slice, slice]:
+    """In-plane box of the anatomical lung plus a margin, mirrored about the body's centre.
+
+    Mirroring keeps a lung that the classical mask lost (e.g. wholly consolidated) inside the box
+    when the other lung was found. Falls back to the body box when there is no lung.
+    """
+    proj = teacher.any(axis=0)
+    if not proj.any():
+        return body
+    ys, xs = np.nonzero(proj)
+    out = []
+    for lo, hi, mm, b in ((ys.min(), ys.max(), spacing_yx[0], body[0]),
+                          (xs.min(), xs.max(), spacing_yx[1], body[1])):
+        centre = (b.start + b.stop - 1) / 2
+        lo2, hi2 = min(lo, 2 * centre - hi), max(hi, 2 * centre - lo)
+        m = margin_mm / mm
+        out.append(slice(int(max(b.start, lo2 - m)), int(min(b.stop, hi2 + m + 1))))
+    return out[0], out[1]
 
 
 def _z_range(teacher: np.ndarray, margin: int = 3) -> slice:
@@ -94,9 +115,7 @@ def combine(teacher: np.ndarray, classes: np.ndarray) -> np.ndarray:
     Lung = hole-filled union of the teacher mask and the network's lung and lesions; lesions
     are kept only inside that lung.
     """
-    lung = teacher | (classes > 0)
-    for z in range(lung.shape[0]):
-        lung[z] = ndi.binary_fill_holes(lung[z])
+    lung = fill_holes_per_slice(teacher | (classes > 0))
     out = lung.astype(np.uint8)
     lesion = lung & (classes >= Label.GGO)
     out[lesion] = classes[lesion]
@@ -110,13 +129,16 @@ class Segmenter:
         model: shipped model name or checkpoint path (None: the default model).
         device: ``auto``, ``cpu`` or ``cuda``.
         batch_size: slices per forward pass.
+        tta: rotation/flip test-time augmentation; None: only for inputs of at most
+            :data:`TTA_MAX_SLICES` slices.
     """
 
     def __init__(self, model: str | None = None, device: str = "auto",
-                 batch_size: int = 16) -> None:
+                 batch_size: int = 16, tta: bool | None = None) -> None:
         self.device = resolve_device(device)
         self.loaded = load_model(model, self.device)
         self.batch_size = batch_size
+        self.tta = tta
 
     @property
     def info(self) -> dict[str, Any]:
@@ -124,6 +146,9 @@ class Segmenter:
         cfg = self.loaded.meta["config"]
         return {"model": self.loaded.name, "version": self.loaded.meta.get("version", "1"),
                 "arch": cfg["arch"], "model_mm": cfg["model_mm"], "device": self.device}
+
+    def _use_tta(self, n_slices: int) -> bool:
+        return n_slices <= TTA_MAX_SLICES if self.tta is None else self.tta
 
     def __call__(self, volume: CTVolume) -> tuple[np.ndarray, dict[str, Any]]:
         """Segment one volume; returns ``(label_map uint8 [z, y, x], info)``."""
@@ -133,10 +158,10 @@ class Segmenter:
         sx, sy, _ = (float(s) for s in volume.spacing)
         teacher = lung_mask(hu, volume.spacing)
         zs = _z_range(teacher)
-        ys, xs = _body_box(hu[zs])
+        ys, xs = _lung_box(teacher[zs], (sy, sx), _body_box(hu[zs]))
         classes = np.zeros(hu.shape, np.uint8)
         classes[zs, ys, xs] = predict_slices(self.loaded, hu[zs, ys, xs], (sy, sx), self.batch_size,
-                                             tta=hu.shape[0] <= TTA_MAX_SLICES)
+                                             tta=self._use_tta(hu.shape[0]))
         return combine(teacher, classes), self.info
 
 

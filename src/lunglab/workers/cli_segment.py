@@ -78,7 +78,7 @@ def read_nifti_ct(path: Path) -> tuple[CTVolume, NiftiLayout]:
 
     try:
         img = nib.load(str(path))
-        data = np.asarray(img.dataobj)
+        data = np.asarray(img.dataobj)  # scaled by scl_slope / scl_inter when set
     except Exception as exc:  # nibabel raises many types for corrupt files
         raise InvalidInput(f"not a readable NIfTI file ({type(exc).__name__})", path.name) from exc
     ndim = data.ndim
@@ -90,8 +90,7 @@ def read_nifti_ct(path: Path) -> tuple[CTVolume, NiftiLayout]:
         raise InvalidInput(f"expected a 2D or 3D image, got shape {data.shape}", path.name)
     if not np.issubdtype(data.dtype, np.number):
         raise InvalidInput(f"unsupported voxel type {data.dtype}", path.name)
-    slope, inter = img.header.get_slope_inter()
-    hu = data.astype(np.float32) * (1.0 if slope is None else slope) + (inter or 0.0)
+    hu = data.astype(np.float32, copy=False)  # dataobj already applies scl_slope/scl_inter
     affine = img.affine
     singleton = [i for i in range(3) if data.shape[i] == 1]
     if len(singleton) == 1:
