@@ -43,12 +43,16 @@ def dice(a: np.ndarray, b: np.ndarray) -> float | None:
     import torch
     from monai.metrics import compute_dice
 
-    if not a.any() and not b.any():
+    has_a, has_b = bool(a.any()), bool(b.any())
+    if not has_a and not has_b:
         return None
+    if not (has_a and has_b):
+        return 0.0  # MONAI gives NaN when the reference is empty
     box = _bbox(a | b)
     pa = torch.from_numpy(np.ascontiguousarray(a[box]))[None, None].float()
     pb = torch.from_numpy(np.ascontiguousarray(b[box]))[None, None].float()
-    return float(compute_dice(pa, pb, include_background=True)[0, 0])
+    value = float(compute_dice(pa, pb, include_background=True)[0, 0])
+    return None if math.isnan(value) else value
 
 
 def hausdorff95(a: np.ndarray, b: np.ndarray, spacing_xyz: Sequence[float]) -> float | None:
