@@ -215,5 +215,14 @@ def _register_segment() -> None:
 _register_segment()
 
 
+def _register_exchange() -> None:
+    from lunglab.workers.cli_exchange import register
+
+    register(app)
+
+
+_register_exchange()
+
+
 if __name__ == "__main__":  # python -m lunglab.workers.cli
     app()
