@@ -15,6 +15,7 @@ from lunglab import RESEARCH_USE_NOTICE, __version__
 from lunglab.api.routes import audit, auth, imports, jobs, projects, studies, users, versions
 from lunglab.api.routes import agreement, assignments, audit_export, review
 from lunglab.api.routes import exports, reports
+from lunglab.api.routes import models as model_routes, training
 from lunglab.core.settings import Settings, get_settings
 from lunglab.db.migrate import upgrade_to_head
 from lunglab.io.store import make_store
@@ -84,7 +85,8 @@ def create_app(settings: Settings | None = None, *, start_runner: bool = True,
 
     for router in (auth.router, users.router, projects.router, studies.router, imports.router,
                    versions.router, jobs.router, audit.router, assignments.router, review.router,
-                   agreement.router, audit_export.router, reports.router, exports.router):
+                   agreement.router, audit_export.router, reports.router, exports.router,
+                   training.router, model_routes.router):
         app.include_router(router, prefix="/api")
 
     @app.get("/api/health", tags=["health"])

@@ -19,6 +19,7 @@ def run_ai_segment(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Segment lung, GGO and consolidation; save the result as an ``ai`` label-map version."""
     from lunglab.ml import segment_volume, summarize
     from lunglab.services.labelmaps import save_version
+    from lunglab.services.model_registry import active_model_for_study
     from lunglab.services.studies import load_volume
 
     study_id = int(params["study_id"])
@@ -29,11 +30,12 @@ def run_ai_segment(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"study {study_id} no longer exists")
         study.ai_status = "running"
         volume = load_volume(store, study)
+        model = params.get("model") or active_model_for_study(db, store, study_id)
     ctx.progress(0.1, "segmenting")
     ctx.log(f"segmenting study {study_id}: {volume.shape} voxels")
     t0 = time.perf_counter()
     labels, info = segment_volume(volume, device=params.get("device", ctx.settings.device),
-                                  model=params.get("model"))
+                                  model=model)
     seconds = time.perf_counter() - t0
     ctx.progress(0.8, "saving")
     summary = summarize(labels, volume.spacing)

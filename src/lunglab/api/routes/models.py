@@ -1,0 +1,75 @@
+"""Model versions: list, detail with lineage, gated promotion, rollback, export."""
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from lunglab.api.deps import CurrentUser, SessionDep, SettingsDep, StoreDep
+from lunglab.api.schemas_training import (
+    ModelVersionPublic,
+    ModelVersionsPublic,
+    PromoteIn,
+    RollbackIn,
+)
+from lunglab.db.models_training import ModelVersion
+from lunglab.services import model_registry as svc
+from lunglab.services.model_export import export_version
+
+router = APIRouter(tags=["models"])
+
+
+def model_public(db, mv: ModelVersion) -> ModelVersionPublic:  # type: ignore[no-untyped-def]
+    return ModelVersionPublic(
+        id=mv.id, project_id=mv.project_id, number=mv.number, name=mv.name,
+        state=mv.state, base_version_id=mv.base_version_id, base_model=mv.base_model,  # type: ignore[arg-type]
+        lineage=svc.lineage(db, mv), arch=mv.arch, config=mv.config, seed=mv.seed,
+        data_snapshot=mv.data_snapshot, val_study_ids=mv.val_study_ids, metrics=mv.metrics,
+        comparison=mv.comparison, run_id=mv.run_id,
+        created_by=mv.created_by.username if mv.created_by else None,
+        created_at=mv.created_at, promoted_at=mv.promoted_at,
+        promotion_reason=mv.promotion_reason)
+
+
+@router.get("/projects/{project_id}/models", response_model=ModelVersionsPublic)
+def list_models(project_id: int, db: SessionDep, user: CurrentUser) -> ModelVersionsPublic:
+    rows = svc.list_versions(db, user, project_id)
+    active = next((m.id for m in rows if m.state == "active"), None)
+    return ModelVersionsPublic(data=[model_public(db, m) for m in rows], count=len(rows),
+                               active_id=active)
+
+
+@router.get("/models/{version_id}", response_model=ModelVersionPublic)
+def get_model(version_id: int, db: SessionDep, user: CurrentUser) -> ModelVersionPublic:
+    return model_public(db, svc.get_version(db, user, version_id))
+
+
+@router.post("/models/{version_id}/promote", response_model=ModelVersionPublic)
+def promote(version_id: int, body: PromoteIn, db: SessionDep,
+            user: CurrentUser) -> ModelVersionPublic:
+    mv = svc.promote(db, user, version_id, override=body.override, reason=body.reason)
+    return model_public(db, mv)
+
+
+@router.post("/models/{version_id}/rollback", response_model=ModelVersionPublic)
+def rollback_to(version_id: int, db: SessionDep, user: CurrentUser) -> ModelVersionPublic:
+    mv = svc.get_version(db, user, version_id, roles=("admin",))
+    target = svc.rollback(db, user, mv.project_id, version_id)
+    assert target is not None
+    return model_public(db, target)
+
+
+@router.post("/projects/{project_id}/models/rollback", response_model=ModelVersionPublic | None)
+def rollback(project_id: int, body: RollbackIn, db: SessionDep,
+             user: CurrentUser) -> ModelVersionPublic | None:
+    target = svc.rollback(db, user, project_id, body.version_id)
+    return model_public(db, target) if target else None
+
+
+@router.get("/models/{version_id}/export", response_class=FileResponse)
+def export(version_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
+           settings: SettingsDep,
+           format: Literal["bundle", "torchscript", "onnx"] = "bundle") -> FileResponse:
+    path = export_version(db, user, store, settings.data_dir, version_id, format)
+    return FileResponse(path, filename=path.name, media_type="application/octet-stream")
