@@ -43,6 +43,8 @@ function csrfToken(): string {
   return m ? decodeURIComponent(m[1]) : "";
 }
 
+let lastLogin = 0;
+
 export async function request(method: string, path: string, body?: unknown,
   opts: { raw?: boolean; signal?: AbortSignal } = {}): Promise<Response> {
   const headers: Record<string, string> = {};
@@ -50,7 +52,13 @@ export async function request(method: string, path: string, body?: unknown,
   if (body instanceof FormData || body instanceof Blob || body instanceof ArrayBuffer) payload = body as BodyInit;
   else if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
   if (method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = csrfToken();
-  const res = await fetch(path, { method, headers, body: payload, credentials: "same-origin", signal: opts.signal });
+  let res = await fetch(path, { method, headers, body: payload, credentials: "same-origin", signal: opts.signal });
+  if (res.status === 401 && Date.now() - lastLogin < 3000 && !(payload instanceof FormData) && !(payload instanceof Blob)) {
+    // a session created a moment ago may not be committed yet on the server; try once more
+    await new Promise((r) => setTimeout(r, 500));
+    res = await fetch(path, { method, headers, body: payload, credentials: "same-origin", signal: opts.signal });
+  }
+  if (path === "/api/auth/login" && res.ok) lastLogin = Date.now();
   if (!res.ok) {
     let detail: unknown = res.statusText;
     try { detail = (await res.json()).detail; } catch { /* not JSON */ }

@@ -6,7 +6,7 @@ import { deleteDraft, draftKey, loadDraft, saveDraft } from "../core/draft-store
 import { fmtTime, h } from "../dom";
 import type { Session } from "../main";
 import { StudyViewer, WINDOW_PRESETS, HU_PRESETS, type Tool } from "../views/study-viewer";
-import { Render3D } from "../views/render-3d";
+import type { Render3D } from "../views/render-3d";
 import type { Orientation, Vec3 } from "../views/plane";
 import { fillBetweenSlices } from "../tools/interpolate";
 import { removeSmallIslands, smoothLabel } from "../tools/cleanup";
@@ -93,7 +93,12 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
     sagittal: h("div", { class: "pane", "data-pane": "sagittal" }), "3d": h("div", { class: "pane", "data-pane": "3d" }),
   };
   for (const o of ["axial", "coronal", "sagittal"] as Orientation[]) viewer.addView(panes[o], o);
-  const r3d = new Render3D(panes["3d"], viewer);
+  // NiiVue (WebGL2, ~1 MB) is loaded only when a 3D pane is first shown
+  let r3d: Render3D | null = null;
+  const show3d = async () => {
+    if (!r3d) { const m = await import("../views/render-3d"); r3d = r3d ?? new m.Render3D(panes["3d"], viewer); }
+    await r3d.init(); await r3d.refreshLabels();
+  };
   let layout: Layout = "2x2";
   let single: Pane = "axial";
 
@@ -181,7 +186,7 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
     (document.getElementById("single-pane") as HTMLSelectElement).value = single;
     for (const b of layoutBar.querySelectorAll("button")) b.classList.toggle("on", b.id === `layout-${l}`);
     for (const v of viewer.views) v.resize();
-    if (shown.includes("3d")) void r3d.init().then(() => r3d.refreshLabels());
+    if (shown.includes("3d")) void show3d();
     if (l === "1x1" && single !== "3d") viewer.activeView = viewer.view(single as Orientation) ?? viewer.activeView;
     viewer.invalidate();
   }
@@ -262,18 +267,18 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
       h("p", {}, "Keep mine saves your labels as the newest version (the other version stays in the history). Reload discards your changes and loads the newest version."),
       h("div", { class: "buttons" },
         h("button", { class: "primary", id: "conflict-keep", onclick: async () => { dlg.close(); dlg.remove(); baseVersionId = latest; await save(true); } }, "Keep mine as a new version"),
-        h("button", { id: "conflict-reload", onclick: async () => { dlg.close(); dlg.remove(); if (latest) await loadVersion(latest); } }, "Reload the newest version"),
+        h("button", { id: "conflict-reload", onclick: async () => { dlg.close(); dlg.remove(); if (latest) await loadVersion(latest, true); } }, "Reload the newest version"),
         h("button", { id: "conflict-cancel", onclick: () => { dlg.close(); dlg.remove(); } }, "Cancel")));
     document.body.append(dlg); dlg.showModal();
   }
 
-  async function loadVersion(vid: number): Promise<void> {
-    if (labels.revision !== savedRevision && !confirm("Discard unsaved changes and load this version?")) return;
+  async function loadVersion(vid: number, discard = false): Promise<void> {
+    if (!discard && labels.revision !== savedRevision && !confirm("Discard unsaved changes and load this version?")) return;
     say(`Loading version ${vid}…`);
     const lab = await fetchNifti(`/api/versions/${vid}/labels.nii.gz`);
     labels.replace(lab.data instanceof Uint8Array ? lab.data : Uint8Array.from(lab.data as Int16Array));
     baseVersionId = vid; savedRevision = labels.revision; viewer.diffRef = null; diffInfo.textContent = "";
-    say(`Loaded version ${vid}.`); sync(); void r3d.refreshLabels();
+    say(`Loaded version ${vid}.`); sync(); void r3d?.refreshLabels();
   }
   async function loadNewestAi(): Promise<void> {
     const v = versions.find((x) => x.kind === "ai");
@@ -361,10 +366,11 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
     try { await saveDraft({ key: dKey, baseVersionId, savedAt: Date.now(), labels: await gzipBytes(labels.data), revision: draftRevision }); }
     catch { /* storage full or unavailable: keep working */ }
   }, 5000);
-  const refresh3d = window.setInterval(() => { if (layout === "2x2" || single === "3d") void r3d.refreshLabels(); }, 2000);
+  const refresh3d = window.setInterval(() => { if (r3d && (layout === "2x2" || (layout === "1x1" && single === "3d"))) void r3d.refreshLabels(); }, 2000);
 
   // ---------- start ----------
-  setLayout(window.innerWidth < 1000 ? "1x1" : "2x2");
+  const askedLayout = new URLSearchParams(location.search).get("layout");
+  setLayout(askedLayout === "1x1" || askedLayout === "1x3" || askedLayout === "2x2" ? askedLayout : window.innerWidth < 1000 ? "1x1" : "2x2");
   applySchema();
   setTool("navigate");
   viewer.setWindow(WINDOW_PRESETS[0].width, WINDOW_PRESETS[0].level);
@@ -395,6 +401,6 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
     document.removeEventListener("keydown", onKey);
     window.removeEventListener("resize", onResize);
     window.removeEventListener("beforeunload", onUnload);
-    clearInterval(autosave); clearInterval(refresh3d); r3d.dispose(); sheet.close();
+    clearInterval(autosave); clearInterval(refresh3d); r3d?.dispose(); sheet.close();
   };
 }

@@ -15,6 +15,7 @@ export class SliceView {
   /** Last pointer position in CSS px, for the brush outline. */
   pointer: [number, number] | null = null;
   box: [number, number, number, number] | null = null;
+  private imageKey = "";
 
   constructor(public root: HTMLElement, public orientation: Orientation, private viewer: StudyViewer) {
     this.plane = makePlane(orientation, viewer.ct.g, viewer.zUpIsSuperior);
@@ -103,8 +104,13 @@ export class SliceView {
     const dpr = window.devicePixelRatio || 1;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.fillStyle = "#000"; ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
-    this.fillImage();
-    this.off.getContext("2d")!.putImageData(this.img, 0, 0);
+    const v = this.viewer;
+    const key = `${this.slice}|${v.labels.revision}|${v.lutEpoch}|${v.overlayOn}|${v.labelVisible.join()}|${v.diffEpoch}`;
+    if (key !== this.imageKey) { // the slice image changed (not just the crosshair or the pointer)
+      this.fillImage();
+      this.off.getContext("2d")!.putImageData(this.img, 0, 0);
+      this.imageKey = key;
+    }
     const { s, ox, oy } = this.layout();
     const p = this.plane;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);

@@ -36,7 +36,11 @@ export class StudyViewer {
   outline = false;
   overlayOn = true;
   crosshair = true;
-  diffRef: Uint8Array | null = null;
+  private diff: Uint8Array | null = null;
+  diffEpoch = 0;
+  lutEpoch = 0;
+  get diffRef(): Uint8Array | null { return this.diff; }
+  set diffRef(d: Uint8Array | null) { this.diff = d; this.diffEpoch++; this.invalidate(); }
   tool: Tool = "navigate";
   activeLabel = 2;
   brushRadiusMm = 5;
@@ -88,6 +92,7 @@ export class StudyViewer {
           : 0xff000000 | (mix(b) << 16) | (mix(gg) << 8) | mix(r);
       }
     }
+    this.lutEpoch++;
     this.invalidate();
   }
 

@@ -1,0 +1,48 @@
+"""A save on top of an outdated version is explained, and either kept as a new version or reloaded."""
+from __future__ import annotations
+
+import numpy as np
+
+from .support import (Server, current_slice, latest_version, login, open_study, set_brush, stroke,
+                      use_single_axial)
+
+
+def test_conflict_keep_mine_and_reload(page, server: Server) -> None:  # noqa: ANN001
+    api = server.api()
+    login(page, server, "admin")
+    open_study(page, server)
+    base = page.evaluate("window.__lunglab.baseVersionId")
+    # someone (here: the same reader in another tab) saves meanwhile
+    other = api.labels(base, server.shape)
+    other[10:12, 10:12, 10:12] = 1
+    r = api.save_raw(server.study_id, other, base)
+    assert r.status_code == 201, r.text
+    theirs = r.json()["id"]
+    use_single_axial(page)
+    set_brush(page, "b", 2, 2)
+    z = current_slice(page)
+    stroke(page, z, 240, 300, 310)
+    page.click("#save")
+    dialog = page.locator("#conflict-dialog")
+    dialog.wait_for()
+    assert "newer version" in dialog.inner_text()
+    page.click("#conflict-keep")
+    page.wait_for_function(f"window.__lunglab.baseVersionId !== {base if base is not None else 'null'} && !window.__lunglab.dirty")
+    mine = page.evaluate("window.__lunglab.baseVersionId")
+    assert mine != theirs and latest_version(api, server.study_id) == mine
+    v = api.get(f"/api/studies/{server.study_id}/versions").json()["data"][0]
+    assert v["id"] == mine and v["parent_id"] == theirs
+    saved = api.labels(mine, server.shape)
+    assert saved[z, 240, 305] == 2
+    # second conflict, this time reload the newest version
+    newer = saved.copy()
+    newer[20:22, 20:22, 20:22] = 3
+    theirs2 = api.save_raw(server.study_id, newer, mine).json()["id"]
+    stroke(page, z, 250, 300, 310)
+    page.click("#save")
+    page.locator("#conflict-dialog").wait_for()
+    page.click("#conflict-reload")
+    page.wait_for_function(f"window.__lunglab.baseVersionId === {theirs2}")
+    assert page.evaluate("window.__lunglab.labelAt([20, 20, 20])") == 3
+    assert page.evaluate(f"window.__lunglab.labelAt([305, 250, {z}])") == int(newer[z, 250, 305])
+    assert not np.array_equal(newer, saved)
