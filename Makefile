@@ -27,7 +27,7 @@ web/dist/index.html: $(shell find web/src web/index.html web/package.json web/vi
 	cd web && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund) && npm run build
 
 browser:
-	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@(test -x /usr/bin/chromium && test -x /usr/sbin/Orthanc && test -n "$$(ls /usr/share/orthanc/plugins/libOrthancDicomWeb.so* 2>/dev/null)") || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium orthanc orthanc-dicomweb >/dev/null)
 
 run: install
 	$(BIN)/lunglab migrate

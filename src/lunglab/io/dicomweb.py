@@ -24,12 +24,14 @@ class DicomwebConfig:
         url: base URL of the DICOMweb service (e.g. ``http://pacs:8042/dicom-web``).
         username / password: HTTP basic auth, if the server needs it.
         timeout_s: per-request timeout.
+        attempts: tries per request on 408/429/503/504 answers (exponential back-off).
     """
 
     url: str
     username: str | None = None
     password: str | None = None
     timeout_s: float = 60.0
+    attempts: int = 3
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
@@ -44,16 +46,11 @@ def make_client(config: DicomwebConfig) -> Any:
     session = requests.Session()
     if config.username:
         session.auth = (config.username, config.password or "")
-    session.request = _with_timeout(session.request, config.timeout_s)  # type: ignore[method-assign]
-    return DICOMwebClient(url=config.url.rstrip("/"), session=session)
-
-
-def _with_timeout(request: Any, timeout: float) -> Any:
-    def call(*args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("timeout", timeout)
-        return request(*args, **kwargs)
-
-    return call
+    client = DICOMwebClient(url=config.url.rstrip("/"), session=session,
+                            timeout=config.timeout_s)
+    client.set_http_retry_params(retry=config.attempts > 1, max_attempts=max(1, config.attempts),
+                                 wait_exponential_multiplier=250)
+    return client
 
 
 def _value(item: dict[str, Any], tag: str) -> Any:
