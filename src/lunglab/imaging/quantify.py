@@ -130,7 +130,7 @@ def quantify(label_map: np.ndarray, spacing: Sequence[float],
     lung = lm > 0
     sides, method = split_lungs(lung, spacing, direction)
     lungs = {"total": _figures(_counts(lm), voxel_ml)}
-    zones = []
+    zones: list[dict[str, Any]] = []
     for side in (RIGHT, LEFT):
         in_side = sides == side
         lungs[SIDE_NAMES[side]] = _figures(_counts(lm[in_side]), voxel_ml)

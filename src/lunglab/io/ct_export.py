@@ -19,7 +19,12 @@ from typing import Any
 
 import numpy as np
 from pydicom.dataset import FileDataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID
+from pydicom.uid import (
+    PYDICOM_IMPLEMENTATION_UID,
+    UID,
+    CTImageStorage,
+    ExplicitVRLittleEndian,
+)
 
 from lunglab import RESEARCH_USE_NOTICE, __version__
 from lunglab.domain.volume import CTVolume
@@ -84,10 +89,10 @@ def ct_datasets(volume: CTVolume, *, study_uid: str, series_uid: str, patient_ke
     for k in range(volume.shape[0]):
         fm = FileMetaDataset()
         fm.MediaStorageSOPClassUID = CTImageStorage
-        fm.MediaStorageSOPInstanceUID = sops[k]
+        fm.MediaStorageSOPInstanceUID = UID(sops[k])
         fm.TransferSyntaxUID = ExplicitVRLittleEndian
         fm.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
-        ds = FileDataset(None, {}, file_meta=fm, preamble=b"\0" * 128)
+        ds = FileDataset("", {}, file_meta=fm, preamble=b"\0" * 128)
         ds.SpecificCharacterSet = "ISO_IR 192"
         ds.SOPClassUID = CTImageStorage
         ds.SOPInstanceUID = sops[k]

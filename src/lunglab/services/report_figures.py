@@ -160,7 +160,7 @@ def summary_charts(rows: list[dict[str, Any]]) -> bytes:
     ax1.tick_params(axis="x", labelsize=7, rotation=90)
     ax2 = fig.add_subplot(122)
     scores = [int(r["severity_score"]) for r in done]
-    ax2.hist(scores, bins=np.arange(0, 32) - 0.5, color=COLOURS[1])
+    ax2.hist(scores, bins=[b - 0.5 for b in range(32)], color=COLOURS[1])
     ax2.set_xlabel("severity score (0-30)")
     ax2.set_ylabel("studies")
     for ax in (ax1, ax2):
