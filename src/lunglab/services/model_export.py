@@ -78,7 +78,8 @@ def export_onnx(weights: Path, out: Path) -> Path:
 
 def write_bundle(weights: Path, folder: Path, name: str, extra: dict[str, Any]) -> Path:
     """Write ``folder/name`` as a MONAI Bundle: ``configs/{metadata,inference}.json``,
-    ``models/model.pt`` (state dict) and ``models/model.ts``."""
+    ``models/model.pt`` (state dict) and ``models/model.ts`` (TorchScript with the metadata,
+    as ``monai.bundle.load(..., load_ts_module=True)`` reads it)."""
     from lunglab.ml.models import size_divisor
 
     net, meta = _load(weights)
@@ -88,7 +89,6 @@ def write_bundle(weights: Path, folder: Path, name: str, extra: dict[str, Any]) 
     (root / "models").mkdir(parents=True, exist_ok=True)
     (root / "docs").mkdir(parents=True, exist_ok=True)
     torch.save(net.state_dict(), root / "models" / "model.pt")
-    export_torchscript(weights, root / "models" / "model.ts")
     labels = {"0": "background", **{str(s.value): s.name for s in DEFAULT_LABEL_SCHEMA}}
     metadata = {
         "version": str(meta.get("version", "1")), "name": name,
@@ -121,6 +121,9 @@ def write_bundle(weights: Path, folder: Path, name: str, extra: dict[str, Any]) 
         "model_mm": cfg["model_mm"],
     }
     (root / "configs" / "metadata.json").write_text(json.dumps(metadata, indent=2))
+    ts = torch.jit.trace(net, _example(cfg["arch"]))
+    torch.jit.save(ts, str(root / "models" / "model.ts"),  # type: ignore[no-untyped-call]
+                   _extra_files={"metadata.json": json.dumps(metadata)})
     (root / "configs" / "inference.json").write_text(json.dumps(inference, indent=2))
     (root / "docs" / "README.md").write_text(
         f"# {name}\n\nLungLab {cfg['arch']} at {cfg['model_mm']} mm. Input: HU windowed to "
