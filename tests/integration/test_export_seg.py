@@ -140,3 +140,33 @@ def test_only_project_admins_export_and_every_export_is_audited(  # type: ignore
     actions = [(e["action"], e["actor"]) for e in events if e["action"].startswith("export.")]
     assert ("export.seg", "admin") in actions and ("export.ct_nifti", "admin") in actions
     assert admin_api.get("/api/exports/versions/999999/seg.dcm").status_code == 404
+
+
+def test_seg_round_trip_on_the_real_series(tmp_path: Path) -> None:
+    """The real 512x512x141 series: CT re-export keeps voxels and geometry; SEG voxel-exact."""
+    import SimpleITK as sitk
+
+    from lunglab.io.ct_export import ct_datasets, slice_uids, write_ct_series
+    from lunglab.io.load import load_ct
+    from lunglab.io.seg_export import build_seg, read_seg_labels, write_seg
+    from tests.conftest import need_real_series
+
+    volume = load_ct(need_real_series())
+    hu = volume.array
+    lab = np.zeros(hu.shape, np.uint8)
+    lab[(hu < -500) & (hu > -950)] = 1
+    lab[(hu > -700) & (hu <= -500)] = 2
+    lab[(hu > -100) & (hu < 0)] = 3
+    lab[:10] = 0
+    ct = ct_datasets(volume, study_uid="2.25.71", series_uid="2.25.72", patient_key="k" * 32)
+    write_ct_series(ct, tmp_path / "ct")
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(tmp_path / "ct")))
+    img = reader.Execute()
+    assert np.array_equal(sitk.GetArrayFromImage(img), hu)
+    assert np.allclose(img.GetOrigin(), volume.origin, atol=1e-3)
+    assert np.allclose(img.GetSpacing(), volume.spacing, atol=1e-4)
+    path = write_seg(build_seg(lab, ct, version_key="real", kind="imported"), tmp_path / "s.dcm")
+    uids = slice_uids("2.25.72", hu.shape[0])
+    assert np.array_equal(read_seg_labels(path, uids), lab)
+    assert np.array_equal(_pydicom_labels(pydicom.dcmread(path), uids, lab.shape), lab)
