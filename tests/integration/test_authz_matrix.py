@@ -180,6 +180,32 @@ CASES: list[Case] = [
          params={"version_id": "va"}, note="no PACS configured"),
     Case("PUT", "/api/projects/{project_id}/dicomweb", "200 403 403 403 401",
          _json({"url": "http://127.0.0.1:9/dicom-web"})),
+    # --- training, model versions, queue, active learning (project admins; reviewers read)
+    Case("GET", "/api/projects/{project_id}/training/data", "200 200 403 403 401"),
+    Case("GET", "/api/projects/{project_id}/training/runs", "200 200 403 403 401"),
+    Case("POST", "/api/projects/{project_id}/training", "422 403 403 403 401",
+         _json({"epochs": 1}), note="too few approved studies to train on"),
+    Case("GET", "/api/training/runs/{run_id}", "200 200 403 403 401"),
+    Case("GET", "/api/training/jobs/{job_id}", "200 200 404 404 401",
+         params={"job_id": "train_job"}, note="annotators may not see project jobs"),
+    Case("POST", "/api/training/runs/{run_id}/resume", "409 403 403 403 401",
+         note="the run has finished"),
+    Case("GET", "/api/training/runs/{run_id}/samples/{epoch}.png", "404 404 403 403 401",
+         note="no sample images for this run"),
+    Case("GET", "/api/queue", "200 200 200 200 401"),
+    Case("GET", "/api/projects/{project_id}/annotate-next", "200 403 403 403 401"),
+    Case("POST", "/api/projects/{project_id}/annotate-next/refresh", "201 403 403 403 401"),
+    Case("GET", "/api/projects/{project_id}/models", "200 200 403 403 401"),
+    Case("GET", "/api/models/{version_id}", "200 200 403 403 401",
+         params={"version_id": "model"}),
+    Case("POST", "/api/models/{version_id}/promote", "409 403 403 403 401", _json({}),
+         params={"version_id": "model"}, note="the candidate was never evaluated: gate fails"),
+    Case("POST", "/api/models/{version_id}/rollback", "200 403 403 403 401",
+         params={"version_id": "model"}),
+    Case("POST", "/api/projects/{project_id}/models/rollback", "200 403 403 403 401",
+         _json({"version_id": 0})),
+    Case("GET", "/api/models/{version_id}/export", "200 403 403 403 401",
+         params={"version_id": "model"}),
     Case("POST", "/api/auth/logout", "204 204 204 204 401", note="last: it ends the sessions"),
 ]
 
@@ -229,10 +255,12 @@ def _world(app, admin_api, make_user, login) -> tuple[dict, dict]:
     upload = admin_api.post(f"/api/projects/{pid}/uploads",
                             json={"files": [{"name": "a.dcm", "size": 4}]}).json()["upload_id"]
     _wait_job(admin_api, job)
+    model, run, train_job = _model_and_run(app, pid)
     world = {"project_id": pid, "study_id": sid, "study3": s3, "ai": ai, "va": va, "vb": vb,
              "assignment_id": a["ann"], "a_other": a_other, "a_del": a_del, "job_id": job,
              "upload_id": upload, "index": 0, "other_project": other_pid,
-             "study_same_patient": same_patient}
+             "study_same_patient": same_patient, "model": model, "run_id": run, "epoch": 1,
+             "train_job": train_job}
     clients = {"admin": admin_api, "reviewer": apis["rev"], "assigned": apis["ann"],
                "unassigned": apis["other"]}
     return world, clients
@@ -248,6 +276,45 @@ def _same_patient_study(app, pid: int, sid: int) -> int:  # type: ignore[no-unty
         db.get(Study, other).patient_key = db.get(Study, sid).patient_key
     add_ai_version(app, other, box(2))
     return other
+
+
+def _model_and_run(app, pid: int) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    """A finished training run, its (failed) train job and the candidate model version it
+    registered: rows only, no training."""
+    from lunglab.db.models_training import ModelVersion, TrainingRun
+    from lunglab.db.session import session_scope
+
+    import io
+    import json
+
+    import torch
+
+    from dataclasses import asdict
+
+    from lunglab.ml import build_model
+    from lunglab.ml.train import TrainConfig
+
+    buf = io.BytesIO()  # a real (untrained) checkpoint in the format ml.train writes
+    meta = {"config": asdict(TrainConfig(arch="unet2d-small"))}
+    torch.save({"state_dict": build_model("unet2d-small").state_dict(),
+                "meta_json": json.dumps(meta)}, buf)
+    weights = app.state.store.put_bytes("models/test/weights.pt", buf.getvalue())
+    from lunglab.db.models import Job
+
+    with session_scope(app.state.settings.resolved_database_url) as db:
+        run = TrainingRun(project_id=pid, state="done")
+        db.add(run)
+        db.flush()
+        job = Job(kind="train", state="failed", project_id=pid, params={"run_id": run.id})
+        db.add(job)
+        db.flush()
+        run.job_id, run.job_ids = job.id, [job.id]
+        mv = ModelVersion(project_id=pid, number=1, name="p-v1", arch="unet2d-small",
+                          weights_key="models/test/weights.pt", weights_checksum=weights,
+                          run_id=run.id)
+        db.add(mv)
+        db.flush()
+        return mv.id, run.id, job.id
 
 
 def _wait_job(api, job_id: int) -> None:  # type: ignore[no-untyped-def]

@@ -40,7 +40,7 @@ def test_audit_records_workflow_and_exports_csv(app, admin_api, make_user, login
     # filter by actor and action prefix; the role change is there with the new role
     r = admin_api.get("/api/audit/export.csv", params={"action_prefix": "project.member"})
     roles = [json.loads(row["details"]) for row in csv.DictReader(io.StringIO(r.text))]
-    assert {"user": "rev", "role": "admin"} in roles
+    assert {"user": "rev", "role": "admin", "previous_role": "reviewer"} in roles
     r = admin_api.get("/api/audit/export.csv", params={"actor": "ann", "action_prefix": "assign"})
     assert [row["action"] for row in csv.DictReader(io.StringIO(r.text))] == [
         "assignment.submit"]

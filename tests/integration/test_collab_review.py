@@ -31,6 +31,10 @@ def test_blinded_readers_review_agreement_consensus_history(app, admin_api, make
     # blinding: each reader sees the AI proposal and their own work only, never the other's
     assert [v["id"] for v in ann.get(f"/api/studies/{sid}/versions").json()["data"]] == [va, ai]
     assert ann.get(f"/api/versions/{vb}/labels.nii.gz").status_code == 404
+    for listed in (ann.get(f"/api/studies/{sid}").json(),
+                   ann.get(f"/api/projects/{pid}/studies").json()["data"][0]):
+        assert (listed["latest_version_id"], listed["version_count"]) == (va, 2)
+    assert rev.get(f"/api/studies/{sid}").json()["version_count"] == 3
     assert ann.get(f"/api/studies/{sid}/review").status_code == 403
     assert ann.get(f"/api/studies/{sid}/agreement").status_code == 403
     assert ann.get(f"/api/studies/{sid}/disagreement.nii.gz").status_code == 403

@@ -106,13 +106,15 @@ def add_member(db: Session, actor: User, project_id: int, username: str, role: s
         raise NotFound(f"user {username!r} not found")
     m = db.scalar(select(Membership).where(Membership.project_id == project_id,
                                            Membership.user_id == user.id))
+    previous = m.role if m is not None else None
     if m is None:
         m = Membership(project_id=project_id, user_id=user.id, role=role)
         db.add(m)
     else:
         m.role = role
     db.flush()
-    audit.record(db, actor, "project.member_set", "project", project_id, user=username, role=role)
+    audit.record(db, actor, "project.member_set", "project", project_id, user=username, role=role,
+                 previous_role=previous)
     return m
 
 

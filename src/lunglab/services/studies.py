@@ -29,14 +29,22 @@ def list_studies(db: Session, user: User, project_id: int, *, offset: int = 0, l
     return list(rows), int(count)
 
 
-def version_stats(db: Session, study_ids: list[int]) -> dict[int, tuple[int | None, int]]:
-    """Newest version id and version count per study."""
+def version_stats(db: Session, study_ids: list[int],
+                  reader_id: int | None = None) -> dict[int, tuple[int | None, int]]:
+    """Newest version id and version count per study.
+
+    With ``reader_id`` (an annotator) only the versions that reader may see count (blinding).
+    """
     if not study_ids:
         return {}
-    rows = db.execute(
-        select(LabelMapVersion.study_id, func.max(LabelMapVersion.id), func.count())
-        .where(LabelMapVersion.study_id.in_(study_ids)).group_by(LabelMapVersion.study_id)
-    ).all()
+    q = (select(LabelMapVersion.study_id, func.max(LabelMapVersion.id), func.count())
+         .where(LabelMapVersion.study_id.in_(study_ids)))
+    if reader_id is not None:
+        from lunglab.services.labelmaps import SHARED_KINDS
+
+        q = q.where(LabelMapVersion.kind.in_(SHARED_KINDS) |
+                    (LabelMapVersion.author_id == reader_id))
+    rows = db.execute(q.group_by(LabelMapVersion.study_id)).all()
     return {sid: (vid, n) for sid, vid, n in rows}
 
 

@@ -31,14 +31,16 @@ def list_studies(project_id: int, db: SessionDep, user: CurrentUser,
                  ai_status: str | None = Query(None, max_length=16)) -> StudiesPublic:
     rows, count = studies.list_studies(db, user, project_id, offset=offset, limit=limit, q=q,
                                        ai_status=ai_status)
-    stats = studies.version_stats(db, [s.id for s in rows])
+    blind = user.id if projects.role_in(db, user, project_id) == "annotator" else None
+    stats = studies.version_stats(db, [s.id for s in rows], reader_id=blind)
     return StudiesPublic(data=[study_public(s, stats.get(s.id)) for s in rows], count=count)
 
 
 @router.get("/studies/{study_id}", response_model=StudyPublic)
 def get_study(study_id: int, db: SessionDep, user: CurrentUser) -> StudyPublic:
-    s, _ = projects.get_study(db, user, study_id)
-    return study_public(s, studies.version_stats(db, [s.id]).get(s.id))
+    s, role = projects.get_study(db, user, study_id)
+    blind = user.id if role == "annotator" else None
+    return study_public(s, studies.version_stats(db, [s.id], reader_id=blind).get(s.id))
 
 
 @router.get("/studies/{study_id}/volume.nii.gz", response_class=FileResponse)
