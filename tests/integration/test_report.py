@@ -14,7 +14,8 @@ from tests.helpers import raw_labels, synthetic_volume
 SHAPE = (6, 32, 40)
 
 
-def add_patient_study(app, project_id: int, uid: str, patient_key: str) -> int:  # type: ignore[no-untyped-def]
+def add_patient_study(app, project_id: int, uid: str, patient_key: str,  # type: ignore[no-untyped-def]
+                      name: str | None = None) -> int:
     """A synthetic study of a given pseudonymous patient, through the real ingest path."""
     from lunglab.db.models import Project
     from lunglab.db.session import session_scope
@@ -22,7 +23,8 @@ def add_patient_study(app, project_id: int, uid: str, patient_key: str) -> int: 
     from lunglab.services.ingest import register_series
 
     series = ParsedSeries(volume=synthetic_volume(SHAPE), study_uid_pseudo=uid + ".0",
-                          series_uid_pseudo=uid, patient_key=patient_key, name=f"study {uid}",
+                          series_uid_pseudo=uid, patient_key=patient_key,
+                          name=name or f"study {uid}",
                           source_names=[], meta={"Modality": "CT"}, slice_count=SHAPE[0],
                           kind="nifti")
     scratch = Path(app.state.settings.data_dir) / "tmp"
@@ -145,3 +147,18 @@ def test_report_without_label_map_is_404(app, admin_api) -> None:  # type: ignor
     r = admin_api.get(f"/api/studies/{sid}/report.html")
     assert r.status_code == 404 and "no label map" in r.json()["detail"]
     assert admin_api.get("/api/studies/424242/quantification").status_code == 404
+
+
+def test_names_cannot_inject_markup_or_formulas(app, admin_api) -> None:  # type: ignore[no-untyped-def]
+    pid = admin_api.post("/api/projects", json={"name": "X", "description": ""}).json()["id"]
+    name = '=HYPERLINK("x")<b>bold</b><script>alert(1)</script>&'
+    sid = add_patient_study(app, pid, "2.25.91", "px", name=name)
+    assert admin_api.post(f"/api/studies/{sid}/versions", files={"file": raw_labels(lungs(3))},
+                          data={"format": "raw"}).status_code == 201
+    html = admin_api.get(f"/api/studies/{sid}/report.html").text
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    pdf = admin_api.get(f"/api/studies/{sid}/report.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    text = admin_api.get(f"/api/projects/{pid}/summary.csv").text
+    row = next(csv.DictReader(io.StringIO("\n".join(text.splitlines()[1:]))))
+    assert row["name"] == "'" + name

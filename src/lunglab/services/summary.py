@@ -69,7 +69,7 @@ def summary_csv(db: Session, store: VolumeStore, user: User | None, project_id: 
     buf.write(f"# {RESEARCH_USE_NOTICE}\n")
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows([{k: _cell(v) for k, v in r.items()} for r in rows])
     audit.record(db, user, "export.summary_csv", "project", project_id, studies=len(rows))
     return buf.getvalue()
 
@@ -88,3 +88,10 @@ def summary_html(db: Session, store: VolumeStore, user: User | None, project_id:
     return env.get_template("summary.html").render(
         rows=rows, columns=COLUMNS, chart=chart, notice=RESEARCH_USE_NOTICE,
         project_id=project_id)
+
+
+def _cell(value: Any) -> Any:
+    """Keep spreadsheets from running text as a formula (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
