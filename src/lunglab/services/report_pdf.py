@@ -36,7 +36,7 @@ def render_pdf(report: dict[str, Any]) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
     from lunglab.imaging.quantify import SCORE_BANDS
     from lunglab.services.report import FIGURE_ROWS
@@ -78,8 +78,8 @@ def render_pdf(report: dict[str, Any]) -> bytes:
         "Zones: thirds of each lung's craniocaudal extent (not lobes). Score bands: "
         + "; ".join(f"{n}: {t}" for n, t in SCORE_BANDS) + ".", small),
         _image(report["images"]["zones"], width * 0.8)]
-    story += [Paragraph("Key images", styles["Heading2"]),
-              _image(report["images"]["key"], width)]
+    story += [KeepTogether([Paragraph("Key images", styles["Heading2"]),
+                            _image(report["images"]["key"], width)])]
     if f.get("density"):
         d = f["density"]
         drows = [["class", "mean HU", "p5", "p50", "p95"]]
@@ -87,8 +87,8 @@ def render_pdf(report: dict[str, Any]) -> bytes:
             drows.append([cls] + ["-" if d[cls][k] is None else f"{d[cls][k]:.0f}"
                                   for k in ("mean_hu", "p5_hu", "p50_hu", "p95_hu")])
         story += [Paragraph("Density", styles["Heading2"]), _table(drows)]
-    story += [Paragraph("3-D view", styles["Heading2"]),
-              _image(report["images"]["snapshot"], width * 0.55)]
+    story += [KeepTogether([Paragraph("3-D view", styles["Heading2"]),
+                            _image(report["images"]["snapshot"], width * 0.55)])]
     if report.get("change"):
         c = report["change"]["change"]
         crows = [["", "before", "now", "change"]]
