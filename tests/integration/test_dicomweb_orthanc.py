@@ -179,3 +179,63 @@ def test_pacs_config_is_admin_only_and_holds_no_secret(app, admin_api, make_user
     assert project["settings"]["dicomweb"]["password_env"] == "LUNGLAB_TEST_UNSET_PW"
     down = admin_api.get(f"/api/projects/{pid}/dicomweb/studies")
     assert down.status_code == 422 and "PACS request failed" in down.json()["detail"]
+
+
+def test_pacs_cli_config_search_import_push(orthanc: str, tmp_path: Path) -> None:
+    """``lunglab pacs config|search|import|push`` on the same Orthanc (in-process runner)."""
+    import os
+
+    from typer.testing import CliRunner
+
+    from lunglab.core.settings import get_settings
+    from lunglab.db.session import session_scope
+    from lunglab.io.dicomweb import DicomwebConfig, make_client, store
+    from lunglab.io.store import make_store
+    from lunglab.services.labelmaps import save_version
+    from lunglab.workers.cli import app as cli
+
+    client = make_client(DicomwebConfig(orthanc))
+    src = make_ct_series(tmp_path / "src", shape=(4, 16, 16), patient_id="CLI-0815", seed=3)
+    store(client, [pydicom.dcmread(p) for p in src.paths])
+    old = os.environ.get("LUNGLAB_DATA_DIR")
+    os.environ["LUNGLAB_DATA_DIR"] = str(tmp_path / "data")
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        from lunglab.db.migrate import upgrade_to_head
+        from lunglab.services.projects import create_project
+
+        settings = get_settings()
+        settings.data_dir.mkdir(parents=True)
+        upgrade_to_head(settings.resolved_database_url)
+        with session_scope(settings.resolved_database_url) as db:
+            create_project(db, "CLI PACS", actor=None)
+        r = runner.invoke(cli, ["pacs", "config", "CLI PACS", "--url", orthanc])
+        assert r.exit_code == 0 and json.loads(r.stdout)["url"] == orthanc, r.output
+        r = runner.invoke(cli, ["pacs", "search", "CLI PACS", "--patient-id", "CLI-0815"],
+                          env={"COLUMNS": "250"})
+        assert r.exit_code == 0 and src.study_uid in r.stdout, r.output
+        r = runner.invoke(cli, ["pacs", "import", "CLI PACS", src.study_uid])
+        assert r.exit_code == 0 and "imported: study" in r.output, r.output
+        sid = int(r.output.split("imported: study")[1].split()[0])
+        labels = np.zeros((4, 16, 16), np.uint8)
+        labels[:, 3:13, 2:7] = 1
+        labels[1, 4:6, 3:5] = 2
+        with session_scope(settings.resolved_database_url) as db:
+            vid = save_version(db, make_store("local", settings.data_dir / "store"), None, sid,
+                               labels, base_version_id=None, kind="human",
+                               check_base=False).id
+        r = runner.invoke(cli, ["pacs", "push", str(vid)])
+        assert r.exit_code == 0, r.output
+        push = json.loads(r.stdout)
+        found = client.search_for_series(study_instance_uid=push["study_uid"],
+                                         search_filters={"Modality": "SEG"})
+        assert [s["0020000E"]["Value"][0] for s in found] == [push["seg_series_uid"]]
+        r = runner.invoke(cli, ["pacs", "import", "CLI PACS", "1.2.3.4.5.404"])
+        assert r.exit_code == 1, r.output
+    finally:
+        if old is None:
+            os.environ.pop("LUNGLAB_DATA_DIR", None)
+        else:
+            os.environ["LUNGLAB_DATA_DIR"] = old
+        get_settings.cache_clear()
