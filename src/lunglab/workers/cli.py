@@ -224,5 +224,14 @@ def _register_exchange() -> None:
 _register_exchange()
 
 
+def _register_training() -> None:
+    from lunglab.workers.cli_training import register
+
+    register(app)
+
+
+_register_training()
+
+
 if __name__ == "__main__":  # python -m lunglab.workers.cli
     app()
