@@ -66,7 +66,7 @@ def _compute(db: Session, store: VolumeStore, study: Study, versions: list[Label
             per_label[label] = {"dice_vs_consensus": None if d is None else round(d, 4),
                                 **stats[label][i]}
         readers.append({"version_id": v.id, "reader": names[i], "labels": per_label})
-    at = max(aware(v.created_at) for v in versions)
+    at = max((t for t in (aware(v.created_at) for v in versions) if t is not None), default=None)
     return {"study_id": study.id, "at": at.isoformat() if at else None,
             "versions": [{"version_id": v.id, "reader": n}
                          for v, n in zip(versions, names, strict=True)],

@@ -164,7 +164,7 @@ def disagreement_map(stack: Sequence[np.ndarray], max_label: int = 3) -> np.ndar
     return out
 
 
-def effort(ai: np.ndarray | None, final: np.ndarray, max_label: int = 3) -> dict[str, dict]:
+def effort(ai: np.ndarray | None, final: np.ndarray, max_label: int = 3) -> dict[str, Any]:
     """Voxels added and removed per label going from the AI proposal (None: empty) to ``final``."""
     base = np.zeros_like(final) if ai is None else ai
     added, removed = {}, {}

@@ -21,7 +21,7 @@ EXPORT_LIMIT = 1_000_000
 def filtered(*, actor: str | None = None, action: str | None = None,
              action_prefix: str | None = None, object_type: str | None = None,
              object_id: str | None = None, since: datetime | None = None,
-             until: datetime | None = None) -> Select[tuple[AuditEvent]]:
+             until: datetime | None = None) -> Select[AuditEvent]:
     """A query of audit events matching every given filter, newest first."""
     q = select(AuditEvent)
     if actor:

@@ -2,6 +2,8 @@
 active-time heartbeats and submission."""
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Response
 
 from lunglab.api.deps import CurrentUser, SessionDep
@@ -62,7 +64,8 @@ def my_assignments(db: SessionDep, user: CurrentUser, state: str | None = None) 
 @router.get("/assignments/{assignment_id}", response_model=AssignmentDetailOut)
 def get_assignment(assignment_id: int, db: SessionDep, user: CurrentUser) -> AssignmentDetailOut:
     a, _ = svc.get_assignment(db, user, assignment_id)
-    return AssignmentDetailOut(**svc.assignment_facts(db, a), **review.feedback(db, a.id))
+    facts: dict[str, Any] = {**svc.assignment_facts(db, a), **review.feedback(db, a.id)}
+    return AssignmentDetailOut(**facts)
 
 
 @router.delete("/assignments/{assignment_id}", status_code=204)

@@ -31,10 +31,11 @@ router = APIRouter(tags=["review"])
 def get_review(study_id: int, db: SessionDep, user: CurrentUser) -> ReviewOut:
     o = review.overview(db, user, study_id)
     study = o["study"]
-    readers = [ReviewReaderOut(**{k: v for k, v in r.items() if k != "version_id"},
-                               version=version_public(db.get(LabelMapVersion, r["version_id"]),
-                                                      study) if r["version_id"] else None)
-               for r in o["readers"]]
+    readers = []
+    for r in o["readers"]:
+        v = db.get(LabelMapVersion, r["version_id"]) if r["version_id"] else None
+        readers.append(ReviewReaderOut(**{k: x for k, x in r.items() if k != "version_id"},
+                                       version=version_public(v, study) if v else None))
     return ReviewOut(study_id=study.id, study_name=study.name, readers=readers,
                      other_versions=[version_public(v, study) for v in o["other_versions"]],
                      comments=o["comments"], decisions=o["decisions"],
