@@ -1,7 +1,8 @@
 """Quantification use cases: figures of a label-map version, change between two studies.
 
 Versions and CT volumes never change once stored, so the figures of a version are computed
-once and kept in the store (``derived/quantification/<version>-v<N>.json``).
+once and kept in the store under a key made of the label map's and the CT's checksums
+(``derived/quantification/<labels sha256>-<ct sha256>-v<N>.json``).
 """
 from __future__ import annotations
 
@@ -59,7 +60,9 @@ def provenance(version: LabelMapVersion) -> dict[str, Any]:
 def figures_for(store: VolumeStore, study: Study, version: LabelMapVersion,
                 with_ct: bool = True) -> dict[str, Any]:
     """Quantify a version (cached in the store); the CT adds the density figures."""
-    key = f"derived/quantification/{version.id}-v{FIGURES_VERSION}{'-ct' if with_ct else ''}.json"
+    # content-addressed: the label map's and the CT's checksums (both files carry geometry)
+    ct = f"-{study.volume_checksum[:16]}" if with_ct else ""
+    key = f"derived/quantification/{version.checksum[:32]}{ct}-v{FIGURES_VERSION}.json"
     if store.exists(key):
         with store.open(key) as fh:
             return json.loads(fh.read())
