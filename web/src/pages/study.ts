@@ -40,8 +40,16 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
   (window as unknown as { __lunglab: unknown }).__lunglab = dbg;
   const status = h("div", { class: "loading", "aria-live": "polite" }, "Loading study…");
   app.append(status);
+  // CT, study, versions and the newest label map are fetched in parallel
+  const volP = fetchNifti(`/api/studies/${sid}/volume.nii.gz`, (n) => { status.textContent = `Loading CT… ${(n / 1e6).toFixed(1)} MB`; });
+  volP.catch(() => null);
+  const studyP = api.study(sid);
+  const versionsP = api.versions(sid);
+  versionsP.catch(() => null);
+  const labelsP = studyP.then((st) => st.latest_version_id !== null ? fetchNifti(`/api/versions/${st.latest_version_id}/labels.nii.gz`) : null);
+  labelsP.catch(() => null);
   let study: StudyPublic;
-  try { study = await api.study(sid); } catch (e) {
+  try { study = await studyP; } catch (e) {
     status.className = "card error"; status.setAttribute("role", "alert"); status.id = "study-error";
     status.textContent = e instanceof ApiError && (e.status === 403 || e.status === 404)
       ? `You cannot open this study: ${e.message}` : `The study could not be loaded: ${(e as Error).message}`;
@@ -50,8 +58,6 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
   }
   let project: ProjectPublic | null = null;
   api.project(study.project_id).then((p) => { project = p; applySchema(); }).catch(() => null);
-  const volP = fetchNifti(`/api/studies/${sid}/volume.nii.gz`, (n) => { status.textContent = `Loading CT… ${(n / 1e6).toFixed(1)} MB`; });
-  const versionsP = api.versions(sid);
   let nii: Awaited<ReturnType<typeof fetchNifti>>;
   try { nii = await volP; } catch (e) {
     status.className = "card error"; status.id = "study-error";
@@ -61,12 +67,10 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
   const ct = new CtVolume(g, nii.data as Int16Array);
   (dbg.timings as Record<string, number>).volumeLoaded = performance.now() - t0;
   let versions: VersionPublic[] = (await versionsP).data;
-  let baseVersionId: number | null = study.latest_version_id ?? (versions[0]?.id ?? null);
+  let baseVersionId: number | null = study.latest_version_id ?? null;
   let labelsData: Uint8Array = new Uint8Array(g.nx * g.ny * g.nz);
-  if (baseVersionId !== null) {
-    const lab = await fetchNifti(`/api/versions/${baseVersionId}/labels.nii.gz`);
-    labelsData = lab.data instanceof Uint8Array ? lab.data : Uint8Array.from(lab.data as Int16Array);
-  }
+  const lab = await labelsP;
+  if (lab) labelsData = lab.data instanceof Uint8Array ? lab.data : Uint8Array.from(lab.data as Int16Array);
   const labels = new LabelMap(g, labelsData);
   const dir = study.direction || [1, 0, 0, 0, 1, 0, 0, 0, 1];
   const viewer = new StudyViewer(ct, labels, (dir[8] ?? 1) >= 0);
@@ -117,7 +121,7 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
   const radius = h("input", { type: "number", id: "brush-radius", min: 0.5, max: 50, step: 0.5, value: String(viewer.brushRadiusMm), "aria-label": "Brush radius in mm",
     onchange: (e: Event) => { viewer.brushRadiusMm = Math.max(0.5, Number((e.target as HTMLInputElement).value) || 5); sync(); } });
   const sphere = h("select", { id: "brush-mode", "aria-label": "2D or 3D", onchange: (e: Event) => { viewer.sphere = (e.target as HTMLSelectElement).value === "3d"; sync(); } },
-    h("option", { value: "2d" }, "2D (slice)"), h("option", { value: "3d" }, "3D (sphere / volume)"));
+    h("option", { value: "2d" }, "2D"), h("option", { value: "3d" }, "3D"));
   const huLo = h("input", { type: "number", id: "hu-lo", step: 10, "aria-label": "HU range low", onchange: () => { viewer.huRange = [Number(huLo.value), Number(huHi.value)]; } });
   const huHi = h("input", { type: "number", id: "hu-hi", step: 10, "aria-label": "HU range high", onchange: () => { viewer.huRange = [Number(huLo.value), Number(huHi.value)]; } });
   const huPresetBtns = Object.entries(HU_PRESETS).map(([name, r]) => btn(name, `HU ${r[0]}..${r[1]}`, () => { viewer.huRange = [...r]; sync(); }, `hu-${name.toLowerCase()}`));

@@ -28,8 +28,9 @@ export class Render3D {
 
   constructor(public root: HTMLElement, private viewer: StudyViewer) {
     const g = viewer.ct.g;
-    this.f = g.nx > 256 ? 2 : 1;
-    this.fz = g.nz > 300 ? 2 : 1;
+    // about 128 voxels across, near-isotropic: light enough for software WebGL
+    this.f = Math.max(1, Math.ceil(Math.max(g.nx, g.ny) / 160));
+    this.fz = Math.max(1, Math.round((this.f * g.sx) / g.sz));
   }
 
   async init(): Promise<void> {
