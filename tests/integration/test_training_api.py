@@ -55,10 +55,12 @@ def test_train_compare_promote_preannotate_rollback(app, admin_api):
     assert run2["params"]["base_version_id"] == v1["id"]
     assert wait_job(admin_api, r.json()["job"]["id"])["state"] == "succeeded"
     v2 = admin_api.get(f"/api/projects/{pid}/models").json()["data"][0]
-    assert v2["base_version_id"] == v1["id"] and [x["id"] for x in v2["lineage"]] == [v2["id"], v1["id"]]
+    assert v2["base_version_id"] == v1["id"]
+    assert [x["id"] for x in v2["lineage"]] == [v2["id"], v1["id"]]
     assert v2["comparison"]["active_model"] == v1["name"]
     assert v2["comparison"]["active"] is not None
-    assert {c.get("change") for c in v2["comparison"]["per_case"]} <= {"improved", "worsened", "same"}
+    changes = {c.get("change") for c in v2["comparison"]["per_case"]}
+    assert changes <= {"improved", "worsened", "same"}
     r = admin_api.post(f"/api/models/{v2['id']}/promote",
                        json={"override": True, "reason": "site decision, see minutes"})
     assert r.status_code == 200 and r.json()["state"] == "active"
@@ -69,7 +71,8 @@ def test_train_compare_promote_preannotate_rollback(app, admin_api):
     assert admin_api.get(f"/api/projects/{pid}/models").json()["active_id"] == v1["id"]
     job = admin_api.post("/api/jobs", json={"kind": "ai-segment", "study_id": sid}).json()
     wait_job(admin_api, job["id"])
-    assert admin_api.get(f"/api/studies/{sid}/versions").json()["data"][0]["model_name"] == v1["name"]
+    latest = admin_api.get(f"/api/studies/{sid}/versions").json()["data"][0]
+    assert latest["model_name"] == v1["name"]
     audit = admin_api.get("/api/audit?action=model.rollback").json()
     assert audit["count"] == 1
     # export as a MONAI bundle: a zip with configs and weights
@@ -111,6 +114,17 @@ def test_promotion_gate_and_override_reason(app, admin_api, make_user, login):
     assert events[0]["details"]["override"] is True
     assert events[0]["details"]["reason"] == "GGO set is tiny; reviewed by hand"
     assert admin_api.post(f"/api/models/{mv['id']}/promote", json={}).status_code == 409
+    # active learning: unannotated studies ranked by the active model's TTA entropy
+    new = [add_study(app, pid, uid=f"2.25.60{i}", shape=(6, 32, 40)) for i in range(2)]
+    r = admin_api.post(f"/api/projects/{pid}/annotate-next/refresh")
+    assert r.status_code == 201
+    assert wait_job(admin_api, r.json()["id"])["state"] == "succeeded"
+    ranked = admin_api.get(f"/api/projects/{pid}/annotate-next").json()["data"]
+    assert sorted(x["study_id"] for x in ranked) == sorted(new)
+    scores = [x["score"] for x in ranked]
+    assert scores == sorted(scores, reverse=True) and all(0 <= v <= 1 for v in scores)
+    assert ranked[0]["model"] == mv["name"] and ranked[0]["method"] == "tta-entropy"
+    assert ann.get(f"/api/projects/{pid}/annotate-next").status_code == 403
     # nothing earlier to roll back to except the shipped default (version 0)
     assert admin_api.post(f"/api/projects/{pid}/models/rollback", json={}).status_code == 404
     r = admin_api.post(f"/api/projects/{pid}/models/rollback", json={"version_id": 0})

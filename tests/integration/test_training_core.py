@@ -99,8 +99,9 @@ def test_exports_run_and_monai_bundle_loads(tmp_path):
     save_checkpoint(net, {"config": {"arch": "unet2d-small", "model_mm": 1.5}, "version": "1"},
                     weights)
     ref_net = build_model("unet2d-small")
+    saved = torch.load(weights, weights_only=True)["state_dict"]
     ref_net.load_state_dict({k: v.float() if v.is_floating_point() else v
-                             for k, v in torch.load(weights, weights_only=True)["state_dict"].items()})
+                             for k, v in saved.items()})
     ref_net.eval()
     x = torch.rand(2, 1, 48, 64, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
