@@ -70,7 +70,8 @@ def build_version_seg(store: VolumeStore, study: Study, version: LabelMapVersion
     from lunglab.io.seg_export import build_seg
 
     ct = ct_series(store, study)
-    seg = build_seg(read_labels(store, version), ct, version_key=f"version-{version.id}-{version.checksum[:16]}",
+    key = f"version-{version.id}-{version.checksum[:16]}"
+    seg = build_seg(read_labels(store, version), ct, version_key=key,
                     kind=version.kind, model_name=version.model_name,
                     reader=version.author.username if version.author else None)
     return seg, ct
