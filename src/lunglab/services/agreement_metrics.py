@@ -128,31 +128,54 @@ def multilabel_staple(stack: Sequence[np.ndarray], max_label: int = 3) -> np.nda
 
 def staple_rater_stats(masks: Sequence[np.ndarray],
                        region: np.ndarray | None = None) -> list[dict[str, float | None]]:
-    """Per-reader sensitivity and specificity from binary STAPLE (SimpleITK).
+    """Per-reader sensitivity and specificity from binary STAPLE.
+
+    The EM iterations are those of SimpleITK's ``STAPLEImageFilter`` (global prior, start at
+    0.99999), run on the histogram of reader patterns (2**R bins) instead of every voxel, which
+    gives the same estimates (the tests compare with SimpleITK) in milliseconds instead of
+    minutes on a 512x512x141 series.
 
     Args:
         masks: one binary mask per reader.
         region: where specificity is measured (e.g. the union of the readers' lung fields);
             the whole volume when None. Outside it every reader says "no" anyway.
     """
-    import SimpleITK as sitk
-
     n = len(masks)
     if n < 2 or not any(m.any() for m in masks):
         return [{"sensitivity": None, "specificity": None} for _ in masks]
     box = _bbox(region if region is not None else np.logical_or.reduce(masks))
     assert box is not None
-    f = sitk.STAPLEImageFilter()
-    f.SetForegroundValue(1.0)
-    f.SetMaximumIterations(100)
-    f.Execute([sitk.GetImageFromArray(np.ascontiguousarray(m[box]).astype(np.uint8))
-               for m in masks])
-    sens, spec = f.GetSensitivity(), f.GetSpecificity()
+    code = np.zeros(masks[0][box].shape, np.uint8)
+    for j, m in enumerate(masks):
+        code |= np.asarray(m[box], np.uint8) << j
+    p, q = staple_em(np.bincount(code.ravel(), minlength=2 ** n).astype(float), n)
 
     def clean(v: float) -> float | None:
         return None if math.isnan(v) else round(float(v), 4)
 
-    return [{"sensitivity": clean(sens[i]), "specificity": clean(spec[i])} for i in range(n)]
+    return [{"sensitivity": clean(p[i]), "specificity": clean(q[i])} for i in range(n)]
+
+
+def staple_em(counts: np.ndarray, n: int, max_iter: int = 1000,
+              tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
+    """Binary STAPLE on pattern counts: ``counts[k]`` voxels where reader j said yes iff bit j
+    of k is set. Returns (sensitivity, specificity) per reader."""
+    patterns = ((np.arange(2 ** n)[:, None] >> np.arange(n)) & 1).astype(float)
+    prior = float((patterns * counts[:, None]).sum() / (counts.sum() * n))
+    p = np.full(n, 0.99999)
+    q = np.full(n, 0.99999)
+    for _ in range(max_iter):
+        a = prior * np.prod(np.where(patterns == 1, p, 1 - p), axis=1)
+        b = (1 - prior) * np.prod(np.where(patterns == 1, 1 - q, q), axis=1)
+        w = np.divide(a, a + b, out=np.zeros_like(a), where=(a + b) > 0)
+        yes, no = float((counts * w).sum()), float((counts * (1 - w)).sum())
+        p_new = (counts * w) @ patterns / yes if yes > 0 else p
+        q_new = (counts * (1 - w)) @ (1 - patterns) / no if no > 0 else q
+        done = max(np.abs(p_new - p).max(), np.abs(q_new - q).max()) < tol
+        p, q = p_new, q_new
+        if done:
+            break
+    return p, q
 
 
 def disagreement_map(stack: Sequence[np.ndarray], max_label: int = 3) -> np.ndarray:

@@ -67,3 +67,23 @@ def test_effort_against_ai_and_empty():
     assert e["removed"] == {"1": 0, "2": 3 * 4 * 2, "3": 0}
     assert e["added"] == {"1": 1, "2": 0, "3": 0} and e["changed_voxels"] == 25
     assert am.effort(None, final)["added"]["2"] == 3 * 4 * 4
+
+
+def test_staple_stats_equal_simpleitk():
+    import SimpleITK as sitk
+
+    rng = np.random.default_rng(0)
+    truth = np.zeros((12, 30, 30), bool)
+    truth[3:9, 8:22, 8:22] = True
+    masks = []
+    for j in range(3):
+        noise = (rng.random(truth.shape) < 0.03 * (j + 1)) & (rng.random(truth.shape) < 0.5)
+        masks.append(truth ^ noise)
+    f = sitk.STAPLEImageFilter()
+    f.SetForegroundValue(1.0)
+    f.SetMaximumIterations(1000)
+    f.Execute([sitk.GetImageFromArray(m.astype(np.uint8)) for m in masks])
+    ours = am.staple_rater_stats(masks, region=np.ones_like(truth))
+    for j, s in enumerate(ours):
+        assert s["sensitivity"] == pytest.approx(f.GetSensitivity()[j], abs=2e-4)
+        assert s["specificity"] == pytest.approx(f.GetSpecificity()[j], abs=2e-4)
