@@ -249,7 +249,8 @@ def bench(db_kind: str, args: argparse.Namespace) -> None:
 
                 get_engine(url).dispose()
                 drop_schema(schema)
-    q = statistics.quantiles(ok, n=20) if len(ok) >= 2 else [float("nan")] * 19
+    q = (statistics.quantiles(ok, n=20, method="inclusive") if len(ok) >= 2
+         else [float("nan")] * 19)
     print(f"{db_kind}: {args.readers} readers x {args.saves} saves on {shape} (z, y, x): "
           f"{len(ok)} saved, {len(refused)} refused, wall {run['wall_s']:.1f} s")
     print(f"{db_kind}: save latency p50 {statistics.median(ok):.0f} ms, p95 {q[18]:.0f} ms, "
