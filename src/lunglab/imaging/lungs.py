@@ -17,6 +17,8 @@ AIR_HU = -320.0
 """Upper HU of the lung/air candidate mask."""
 DARK_HU = -940.0
 """Median HU below which a component is outside air or an airway lumen, not lung parenchyma."""
+SMALL_DARK_HU = -900.0
+"""Median HU below which a small (< 50 mL) component is an airway lumen or gas, not lung."""
 CLOSING_MM = 20.0
 """In-plane closing radius per lung: bridges juxtapleural lesions and dense rims."""
 WORK_MM = 1.5
@@ -43,8 +45,14 @@ _INPLANE[1] = ndi.generate_binary_structure(2, 1)
 
 
 def fill_holes_per_slice(mask: np.ndarray) -> np.ndarray:
-    """Fill the holes of every axial slice (one 3D call with an in-plane structure)."""
-    return ndi.binary_fill_holes(mask, structure=_INPLANE)
+    """Fill the holes of every axial slice: background not connected in-plane to the border."""
+    background = ~mask
+    lab, n = ndi.label(background, structure=_INPLANE)
+    outside = np.zeros(n + 1, bool)
+    for edge in (lab[:, 0, :], lab[:, -1, :], lab[:, :, 0], lab[:, :, -1]):
+        outside[np.unique(edge)] = True
+    outside[0] = True
+    return mask | ~outside[lab]
 
 
 def _body_box(small: np.ndarray, margin: int = 3) -> tuple[slice, slice]:
@@ -59,11 +67,11 @@ def _body_box(small: np.ndarray, margin: int = 3) -> tuple[slice, slice]:
             slice(max(0, xs.min() - margin), min(small.shape[2], xs.max() + margin + 1)))
 
 
-def _dark_majority(labels: np.ndarray, hu: np.ndarray, n: int) -> np.ndarray:
-    """Per component: is its median HU below :data:`DARK_HU` (more than half its voxels darker)?"""
+def _dark_majority(labels: np.ndarray, hu: np.ndarray, n: int, below: float) -> np.ndarray:
+    """Per component: is its median HU below ``below`` (more than half its voxels darker)?"""
     flat = labels.ravel()
     total = np.bincount(flat, minlength=n + 1)[1:]
-    dark = np.bincount(flat, weights=(hu.ravel() < DARK_HU), minlength=n + 1)[1:]
+    dark = np.bincount(flat[hu.ravel() < below], minlength=n + 1)[1:]
     return dark > 0.5 * total
 
 
@@ -101,10 +109,11 @@ def _keep_lung_components(candidate: np.ndarray, hu: np.ndarray, voxel_ml: float
         return candidate
     sizes = np.bincount(lab.ravel(), minlength=n + 1)[1:]
     border = _touches_border_inplane(lab, n)
-    dark = _dark_majority(lab, hu, n)
+    dark = _dark_majority(lab, hu, n, DARK_HU)
+    darkish = _dark_majority(lab, hu, n, SMALL_DARK_HU)
     # Outside air touches the border and is darker than lung; a small dark island is an airway
-    # lumen or bowel gas.
-    drop = (border & dark) | (dark & (sizes * voxel_ml < 50.0))
+    # lumen or bowel gas (blurred by partial volume, hence the milder threshold).
+    drop = (border & dark) | (darkish & (sizes * voxel_ml < 50.0))
     sizes_kept = np.where(drop, 0, sizes)
     if sizes_kept.max() == 0:
         return np.zeros_like(candidate)
@@ -146,7 +155,9 @@ def lung_mask(hu: np.ndarray, spacing: Sequence[float], *, closing_mm: float = C
     wy, wx = sy * shape[1] / work_shape[0], sx * shape[2] / work_shape[1]
     sampling = (sz, wy, wx)
     by, bx = _body_box(small)
-    small = ndi.uniform_filter(small[:, by, bx], size=(1, 3, 3))
+    small = small[:, by, bx]
+    if work_shape == shape[1:]:  # an antialiased downsampling has smoothed the noise already
+        small = ndi.uniform_filter(small, size=(1, 3, 3))
     candidate = small < AIR_HU
     airways = _airway_tree(candidate, small, sampling) if shape[0] >= 5 else None
     if airways is not None:
@@ -183,14 +194,21 @@ def _close_per_lung(lung: np.ndarray, radius_mm: float, sampling: tuple[float, f
     return out
 
 
-def fill_pleural_bites(lung: np.ndarray, min_area: int = 30, max_ratio: float = 0.5) -> np.ndarray:
+def fill_pleural_bites(lung: np.ndarray, min_area: int = 50, max_ratio: float = 0.5,
+                       step: int = 1) -> np.ndarray:
     """Add the parts of each lung's per-slice convex hull that face away from the mediastinum.
 
     A dense lesion against the costal pleura bites into the lung outline; the convex hull
     restores it. Hull additions whose centroid lies closer to the mediastinum (the centroid of
     all lung) than the lung's own centroid are the heart and hilum, and additions larger than
     ``max_ratio`` of the lung's area are organs below a thin basal crescent: they are left out.
+    With ``step`` > 1 the bites are found on every step-th pixel and added back blockwise.
     """
+    if step > 1:
+        coarse = lung[:, ::step, ::step]
+        added = fill_pleural_bites(coarse, min_area, max_ratio) & ~coarse
+        full = np.repeat(np.repeat(added, step, axis=1), step, axis=2)
+        return lung | full[:, :lung.shape[1], :lung.shape[2]]
     from skimage.morphology import convex_hull_image
 
     if not lung.any():

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from monai.networks.nets import SegResNet, UNet
 
 NUM_CLASSES = 4
 """Network outputs: 0 background, 1 lung (not lesion), 2 GGO, 3 consolidation."""
@@ -33,6 +32,8 @@ def build_model(arch: str, in_channels: int = 1,
     """
     if arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {arch!r}; choose from {sorted(ARCHITECTURES)}")
+    from monai.networks.nets import SegResNet, UNet  # imported here: inference may not need it
+
     cfg = ARCHITECTURES[arch]
     if arch.startswith("unet"):
         return UNet(spatial_dims=2, in_channels=in_channels, out_channels=out_channels,
