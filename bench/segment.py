@@ -94,7 +94,9 @@ def main() -> None:
         cmd = [sys.executable, "-c", RUN_CLI, "segment", str(a.series), "--out-dir", tmp,
                "--device", "cpu"] + (["--model", a.model] if a.model else [])
         wall, rss, out = _timed_child(cmd)
-    print(out.strip().splitlines()[-3] if out.strip() else "")
+    rows = [ln for ln in out.splitlines() if ln.startswith("│ ")]
+    print("\n".join(rows[-1:]) or out[-1000:])
+    print(f"load average after the run: {os.getloadavg()[0]:.1f} (1 min), {os.cpu_count()} cores")
     print(f"lunglab segment (whole command, incl. imports + model load): "
           f"{wall:.2f} s, peak RSS {rss:.0f} MB")
     if a.skip_baseline:

@@ -1,7 +1,7 @@
 """Deterministic training loop for the 2D lung/lesion network (CPU or GPU).
 
 Example:
-    python -m lunglab.ml.train --arch unet2d --iterations 1500 --seed 0 --out model.pt
+    python -m lunglab.ml.train --arch unet2d --iterations 2000 --seed 0 --out model.pt --onnx
 """
 from __future__ import annotations
 
@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--device", default="cpu")
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--onnx", action="store_true", help="also export OUT with .onnx suffix")
     a = p.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -127,6 +128,10 @@ def main(argv: list[str] | None = None) -> None:
                       batch_size=a.batch_size, patch=a.patch, lr=a.lr, seed=a.seed,
                       val_fraction=a.val_fraction)
     meta = train(cfg, a.out, a.device)
+    if a.onnx:
+        from lunglab.ml.registry import export_onnx
+
+        export_onnx(a.out)
     print(json.dumps({"saved": str(a.out), "train_seconds": meta["train_seconds"]}))
 
 
