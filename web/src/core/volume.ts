@@ -47,7 +47,17 @@ export class LabelMap {
   recount(): void {
     this.counts.fill(0);
     const d = this.data;
-    for (let i = 0; i < d.length; i++) this.counts[d[i]]++;
+    // skip all-zero 4-byte words (most of a label map is background)
+    const words = d.byteOffset % 4 === 0 ? Math.floor(d.length / 4) : 0;
+    const w32 = new Uint32Array(d.buffer, d.byteOffset, words);
+    let covered = 0;
+    for (let k = 0; k < words; k++) {
+      if (w32[k] === 0) continue;
+      for (let i = 4 * k; i < 4 * k + 4; i++) this.counts[d[i]]++;
+      covered += 4;
+    }
+    for (let i = 4 * words; i < d.length; i++) { this.counts[d[i]]++; covered++; }
+    this.counts[0] += d.length - covered;
   }
 
   replace(data: Uint8Array): void {

@@ -15,17 +15,35 @@ import { shortcutSheet, SHORTCUTS } from "./shortcuts";
 type Layout = "1x1" | "1x3" | "2x2";
 type Pane = Orientation | "3d";
 
-async function fetchNifti(url: string, onBytes?: (n: number) => void): Promise<ReturnType<typeof parseNifti>> {
+/**
+ * Downloads a NIfTI (gzip or not) and parses it. Gzip is inflated while it downloads (streamed
+ * through the browser's DecompressionStream), so transfer and inflation overlap.
+ */
+async function fetchNifti(url: string, onBytes?: (n: number) => void, t?: Record<string, number>): Promise<ReturnType<typeof parseNifti>> {
+  const t0 = performance.now();
   const res = await request("GET", url);
-  let buf: ArrayBuffer;
-  if (onBytes && res.body) {
+  let raw: ArrayBuffer;
+  if (res.body) {
     const reader = res.body.getReader();
-    const parts: Uint8Array[] = []; let n = 0;
-    for (;;) { const { done, value } = await reader.read(); if (done) break; parts.push(value); n += value.length; onBytes(n); }
-    const all = new Uint8Array(n); let o = 0; for (const p of parts) { all.set(p, o); o += p.length; }
-    buf = all.buffer;
-  } else buf = await res.arrayBuffer();
-  return parseNifti(await maybeGunzip(buf));
+    const first = await reader.read();
+    const head = first.value ?? new Uint8Array(0);
+    const gz = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+    let n = head.length;
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) { if (head.length) c.enqueue(head); if (first.done) c.close(); },
+      async pull(c) {
+        const { done, value } = await reader.read();
+        if (done) { c.close(); return; }
+        n += value.length; onBytes?.(n); c.enqueue(value);
+      },
+    });
+    const body = gz ? stream.pipeThrough(new DecompressionStream("gzip") as unknown as ReadableWritablePair<Uint8Array, Uint8Array>) : stream;
+    raw = await new Response(body as ReadableStream<Uint8Array>).arrayBuffer();
+  } else raw = await maybeGunzip(await res.arrayBuffer());
+  const t1 = performance.now();
+  const out = parseNifti(raw);
+  if (t) { t.downloadAndInflate = t1 - t0; t.parse = performance.now() - t1; }
+  return out;
 }
 
 function geometryOf(study: StudyPublic, nii: ReturnType<typeof parseNifti>): Geometry {
@@ -41,7 +59,7 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
   const status = h("div", { class: "loading", "aria-live": "polite" }, "Loading study…");
   app.append(status);
   // CT, study, versions and the newest label map are fetched in parallel
-  const volP = fetchNifti(`/api/studies/${sid}/volume.nii.gz`, (n) => { status.textContent = `Loading CT… ${(n / 1e6).toFixed(1)} MB`; });
+  const volP = fetchNifti(`/api/studies/${sid}/volume.nii.gz`, (n) => { status.textContent = `Loading CT… ${(n / 1e6).toFixed(1)} MB`; }, dbg.timings as Record<string, number>);
   volP.catch(() => null);
   const studyP = api.study(sid);
   const versionsP = api.versions(sid);
@@ -71,6 +89,7 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
   let labelsData: Uint8Array = new Uint8Array(g.nx * g.ny * g.nz);
   const lab = await labelsP;
   if (lab) labelsData = lab.data instanceof Uint8Array ? lab.data : Uint8Array.from(lab.data as Int16Array);
+  (dbg.timings as Record<string, number>).beforeLabelMap = performance.now() - t0;
   const labels = new LabelMap(g, labelsData);
   const dir = study.direction || [1, 0, 0, 0, 1, 0, 0, 0, 1];
   const viewer = new StudyViewer(ct, labels, (dir[8] ?? 1) >= 0);
@@ -82,6 +101,7 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
   dbg.labelAt = (v: Vec3) => labels.data[(v[2] * g.ny + v[1]) * g.nx + v[0]];
   dbg.counts = () => Array.from(labels.counts.slice(0, 4));
   dbg.sliceCount = (label: number, z: number) => { let n = 0; const o = z * g.nx * g.ny; for (let i = 0; i < g.nx * g.ny; i++) if (labels.data[o + i] === label) n++; return n; };
+  (dbg.timings as Record<string, number>).beforeDom = performance.now() - t0;
   status.remove();
 
   // ---------- layout ----------
@@ -243,6 +263,7 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
     const ts = performance.now();
     try {
       const gz = await gzipBytes(labels.data);
+      (dbg.timings as Record<string, number>).saveGzip = performance.now() - ts;
       const fd = new FormData();
       fd.append("file", new File([gz], "labels.raw.gz", { type: "application/gzip" }));
       fd.append("format", "raw");
@@ -372,9 +393,11 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
   }, 5000);
   const refresh3d = window.setInterval(() => { if (r3d && (layout === "2x2" || (layout === "1x1" && single === "3d"))) void r3d.refreshLabels(); }, 2000);
 
+  (dbg.timings as Record<string, number>).beforeStart = performance.now() - t0;
   // ---------- start ----------
   const askedLayout = new URLSearchParams(location.search).get("layout");
   setLayout(askedLayout === "1x1" || askedLayout === "1x3" || askedLayout === "2x2" ? askedLayout : window.innerWidth < 1000 ? "1x1" : "2x2");
+  (dbg.timings as Record<string, number>).afterLayout = performance.now() - t0;
   applySchema();
   setTool("navigate");
   viewer.setWindow(WINDOW_PRESETS[0].width, WINDOW_PRESETS[0].level);
