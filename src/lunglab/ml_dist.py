@@ -105,7 +105,8 @@ def _worker(rank: int, world: int, port: int, images: np.ndarray, labels: np.nda
             loss = loss_fn(model(x), y)
             opt.zero_grad(set_to_none=True)
             loss.backward()  # DDP all-reduces (averages) the gradients here
-            flat = torch.cat([p.grad.reshape(-1) for p in model.parameters()])
+            flat = torch.cat([p.grad.reshape(-1) for p in model.parameters()
+                              if p.grad is not None])
             gathered = [torch.empty_like(flat) for _ in range(world)]
             dist.all_gather(gathered, flat)
             grad_diffs.append(max(float((g - gathered[0]).abs().max()) for g in gathered))

@@ -32,15 +32,21 @@ def test_train_compare_promote_preannotate_rollback(app, admin_api):
     assert view["eta_seconds"] == 0 and view["epoch"] == 2
     png = admin_api.get(view["samples"][-1]["url"])
     assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
-    # the first version: a candidate, compared with nothing (no shipped model installed here)
+    # the first version: a candidate, compared with the shipped model (active until a promotion)
     models = admin_api.get(f"/api/projects/{pid}/models").json()
     assert models["count"] == 1 and models["active_id"] is None
     v1 = models["data"][0]
-    assert v1["state"] == "candidate" and v1["comparison"]["gate"]["passed"]
+    assert v1["state"] == "candidate" and v1["base_model"] is None  # from scratch
+    gate = v1["comparison"]["gate"]
+    if v1["comparison"]["active"] is None:  # no shipped model installed
+        assert gate["passed"] and v1["comparison"]["active_model"] is None
+    else:
+        assert v1["comparison"]["active_model"] == "lunglab-lesion2d-v1"
     assert v1["data_snapshot"] == run["data_snapshot"] and v1["seed"] == 0
     assert [c["study_id"] for c in v1["comparison"]["per_case"]] == run["val_study_ids"]
     assert set(v1["comparison"]["new"]["dice"]) == {"lung", "ggo", "consolidation"}
-    r = admin_api.post(f"/api/models/{v1['id']}/promote", json={})
+    body = {} if gate["passed"] else {"override": True, "reason": "first site model, by hand"}
+    r = admin_api.post(f"/api/models/{v1['id']}/promote", json=body)
     assert r.status_code == 200 and r.json()["state"] == "active"
     # pre-annotation uses the active version
     sid = add_study(app, pid, uid="2.25.799", shape=(6, 32, 40))
@@ -49,7 +55,8 @@ def test_train_compare_promote_preannotate_rollback(app, admin_api):
     versions = admin_api.get(f"/api/studies/{sid}/versions").json()["data"]
     assert versions[0]["model_name"] == v1["name"]
     # a second run starts from the active version, on the same frozen validation studies
-    r = admin_api.post(f"/api/projects/{pid}/training", json={**TINY, "epochs": 1})
+    r = admin_api.post(f"/api/projects/{pid}/training",
+                       json={**TINY, "epochs": 1, "from_scratch": False})
     run2 = r.json()["run"]
     assert run2["val_study_ids"] == run["val_study_ids"]
     assert run2["params"]["base_version_id"] == v1["id"]

@@ -29,8 +29,8 @@ def test_train_list_promote_rollback_export(app, admin_api, settings, tmp_path, 
         res.returncode = res.exit_code
         return res
 
-    r = run("train", "--project", "cli-train", "--epochs", "1", "--arch", "unet2d-small",
-            "--patch", "32", "--slices-per-epoch", "8", "--batch-size", "4", "--device", "cpu")
+    r = run("train", "--project", "cli-train", "--epochs", "1", "--from-scratch",
+            "--arch", "unet2d-small", "--patch", "32", "--slices-per-epoch", "8", "--batch-size", "4", "--device", "cpu")
     assert r.returncode == 0, r.output
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["state"] == "succeeded" and out["result"]["epochs"] == 1
@@ -38,9 +38,10 @@ def test_train_list_promote_rollback_export(app, admin_api, settings, tmp_path, 
     listed = run("models", "list", "--project", "cli-train")
     assert listed.returncode == 0 and out["result"]["model"] in listed.stdout
     assert "candidate" in listed.stdout
-    r = run("models", "promote", str(version))
-    assert r.returncode == 0 and "is active" in r.stderr
+    r = run("models", "promote", str(version), "--override", "--reason", "tiny test model")
+    assert r.returncode == 0 and "is active" in r.stderr, r.output
     assert run("models", "promote", str(version)).returncode == 1  # already active
+    assert "already active" in run("models", "promote", str(version)).output
     r = run("models", "rollback", "--project", "cli-train", "--to", "0")
     assert r.returncode == 0 and "shipped default" in r.stderr
     r = run("models", "export", str(version), "--format", "onnx", "--out", str(tmp_path / "x"))

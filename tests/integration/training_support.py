@@ -8,7 +8,7 @@ import numpy as np
 from tests.helpers import add_study
 
 SHAPE = (6, 32, 40)
-TINY = {"epochs": 2, "arch": "unet2d-small", "patch": 32, "batch_size": 4,
+TINY = {"epochs": 2, "from_scratch": True, "arch": "unet2d-small", "patch": 32, "batch_size": 4,
         "slices_per_epoch": 8, "val_slices_per_case": 2, "device": "cpu", "seed": 0}
 
 

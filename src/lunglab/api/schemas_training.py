@@ -19,6 +19,7 @@ class TrainCreate(BaseModel):
                                         "would pass this budget")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     seed: int = 0
+    from_scratch: bool = Field(False, description="random initial weights instead of a base")
     arch: str = Field("unet2d", description="only when training from scratch")
     batch_size: int = Field(8, ge=1, le=256)
     patch: int = Field(160, ge=32, le=1024)

@@ -49,12 +49,13 @@ def tta_entropy(loaded: Any, hu: np.ndarray, spacing: tuple[float, float, float]
     x = F.pad(x, (0, (-shape[1]) % div, 0, (-shape[0]) % div))
     size = max(x.shape[-2:])
     x = F.pad(x, (0, size - x.shape[-1], 0, size - x.shape[-2]))  # square: rotations keep shape
-    prob = None
+    prob = torch.zeros(())
     with torch.inference_mode():
         for k in range(views):
-            p = torch.softmax(torch.rot90(loaded.network(torch.rot90(x, k, (-2, -1)).to(
-                loaded.device)), -k, (-2, -1)).float(), dim=1).cpu()
-            prob = p if prob is None else prob + p
+            view = torch.rot90(x, k, (-2, -1)).contiguous().to(loaded.device)
+            p = torch.softmax(torch.rot90(loaded.forward(view), -k, (-2, -1)).float(),
+                              dim=1).cpu()
+            prob = p if k == 0 else prob + p
     prob = resize_probabilities(prob[:, :, :shape[0], :shape[1]] / views, (h, w))
     ent = -(prob * torch.log(prob.clamp_min(1e-8))).sum(1) / np.log(prob.shape[1])
     mask = torch.from_numpy(lung)
@@ -105,7 +106,10 @@ def run_rank(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     for i, sid in enumerate(ids):
         ctx.progress(i / max(1, len(ids)), f"study {i + 1}/{len(ids)}")
         with session_scope(ctx.url) as db:
-            volume = load_volume(store, db.get(Study, sid))
+            study = db.get(Study, sid)
+            if study is None:
+                continue
+            volume = load_volume(store, study)
         rows.append((sid, score_study(loaded, volume, int(params.get("max_slices", 8)))))
     with session_scope(ctx.url) as db:
         db.execute(delete(UncertaintyScore).where(UncertaintyScore.project_id == project_id))

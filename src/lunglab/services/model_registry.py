@@ -77,6 +77,7 @@ def register(db: Session, store: VolumeStore, run: TrainingRun, network: torch.n
     """Store the weights and add a ``candidate`` version for a finished run (idempotent:
     a run registers one version; a second call returns the first).
     """
+    from lunglab.ml.registry import export_onnx
     from lunglab.ml.train import save_checkpoint
 
     existing = db.scalar(select(ModelVersion).where(ModelVersion.run_id == run.id))
@@ -90,6 +91,8 @@ def register(db: Session, store: VolumeStore, run: TrainingRun, network: torch.n
         path = Path(tmp) / f"{name}.pt"
         save_checkpoint(network, meta, path)
         key = f"models/{run.project_id}/run{run.id}/{name}.pt"
+        # the ONNX copy beside the weights is what inference runs on CPU (lunglab.ml.load_model)
+        store.put_file(key.removesuffix(".pt") + ".onnx", export_onnx(path))
         checksum = store.put_file(key, path)
     cfg = meta["config"]
     mv = ModelVersion(project_id=run.project_id, number=number, name=name, state="candidate",
@@ -191,7 +194,9 @@ def rollback(db: Session, user: User, project_id: int,
 
 def lineage(db: Session, mv: ModelVersion) -> list[dict[str, Any]]:
     """The chain of base versions, newest first (ends with the shipped or scratch base)."""
-    chain, seen, cur = [], set(), mv
+    chain: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    cur: ModelVersion | None = mv
     while cur is not None and cur.id not in seen:
         seen.add(cur.id)
         chain.append({"id": cur.id, "name": cur.name, "base_model": cur.base_model})

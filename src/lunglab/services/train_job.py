@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -24,18 +24,20 @@ from lunglab.services.preannotate import store_for
 from lunglab.services.train_loop import FineTuneConfig, fine_tune
 from lunglab.services.training_data import case_refs
 
+T = TypeVar("T")
 TRAIN_SHARE = 0.85
 """Share of the job's progress bar for training; the rest is registration and evaluation."""
 
 
-def base_network(model: str | None, arch: str,
-                 model_mm: float) -> tuple[torch.nn.Module, dict[str, Any], str | None]:
+def base_network(model: str | None, arch: str, model_mm: float, scratch: bool = False
+                 ) -> tuple[torch.nn.Module, dict[str, Any], str | None]:
     """A trainable copy of the base model, or a fresh network when none is installed.
 
     Args:
         model: checkpoint path or shipped name (None: the shipped default).
         arch: architecture for a network trained from scratch.
         model_mm: pixel size for a network trained from scratch.
+        scratch: start from random weights even when a base model is installed.
 
     Returns:
         ``(network, {"arch", "model_mm"}, base name or None when from scratch)``.
@@ -43,12 +45,22 @@ def base_network(model: str | None, arch: str,
     from lunglab.ml import build_model, load_model
 
     try:
-        loaded = load_model(model, "cpu")
+        if scratch:
+            raise FileNotFoundError("from scratch")
+        loaded = load_model(model, "cpu", use_onnx=False)
     except FileNotFoundError:
         return build_model(arch), {"arch": arch, "model_mm": model_mm}, None
+    assert loaded.network is not None
     net = build_model(loaded.arch)
     net.load_state_dict(loaded.network.state_dict())  # a copy: the cached model stays as is
     return net, {"arch": loaded.arch, "model_mm": loaded.model_mm}, loaded.name
+
+
+def _row(db: Any, cls: type[T], row_id: int) -> T:
+    obj = db.get(cls, row_id)
+    if obj is None:
+        raise ValueError(f"{cls.__name__} {row_id} no longer exists")
+    return obj
 
 
 def _val_cases(url: str, store: Any, snapshot: list[dict[str, int]]) -> Iterator[tuple]:
@@ -57,8 +69,8 @@ def _val_cases(url: str, store: Any, snapshot: list[dict[str, int]]) -> Iterator
 
     for item in snapshot:
         with session_scope(url) as db:
-            study = db.get(Study, item["study_id"])
-            version = db.get(LabelMapVersion, item["version_id"])
+            study = _row(db, Study, item["study_id"])
+            version = _row(db, LabelMapVersion, item["version_id"])
             volume = load_volume(store, study)
             ref = read_labels(store, version)
         yield item["study_id"], volume, ref
@@ -84,7 +96,8 @@ def run_train(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         rdir, project_id = Path(run.checkpoint_dir), run.project_id
     device = resolve_device(p.get("device") or ctx.settings.device)
     net, base_cfg, base_name = base_network(base_path, p.get("arch", "unet2d"),
-                                            float(p.get("model_mm", 1.5)))
+                                            float(p.get("model_mm", 1.5)),
+                                            scratch=bool(p.get("from_scratch")))
     config = FineTuneConfig.from_params({**p, **base_cfg, "device": device})
     n_train = sum(len(r.slices) for r in train_refs)
     ctx.log(f"run {run_id}: {len(train_refs)} training studies ({n_train} lung slices), "
@@ -115,7 +128,7 @@ def run_train(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     if out["resumed_from_epoch"]:
         ctx.log(f"resumed from the checkpoint of epoch {out['resumed_from_epoch']}")
         with session_scope(ctx.url) as db:
-            db.get(TrainingRun, run_id).resumed_from_epoch = out["resumed_from_epoch"]
+            _row(db, TrainingRun, run_id).resumed_from_epoch = out["resumed_from_epoch"]
     ctx.progress(TRAIN_SHARE, "registering the model")
     history = out["history"]
     meta = {"config": {**asdict(config), "train_study_ids": [r.study_id for r in train_refs],
@@ -126,7 +139,7 @@ def run_train(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
                "epochs": out["epochs_done"], "train_seconds": out["seconds"],
                "history": history}
     with session_scope(ctx.url) as db:
-        run = db.get(TrainingRun, run_id)
+        run = _row(db, TrainingRun, run_id)
         mv = register(db, store, run, net.cpu(), meta, base_version_id=p.get("base_version_id"),
                       base_model=None if base else base_name, metrics=metrics)
         mv_id, mv_name, new_path = mv.id, mv.name, weights_path(store, mv)
@@ -140,8 +153,8 @@ def run_train(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     comparison = compare(lambda: _val_cases(ctx.url, store, p["val_snapshot"]), new_path,
                          active_path, device, active_name)
     with session_scope(ctx.url) as db:
-        db.get(ModelVersion, mv_id).comparison = comparison
-        db.get(TrainingRun, run_id).state = "done"
+        _row(db, ModelVersion, mv_id).comparison = comparison
+        _row(db, TrainingRun, run_id).state = "done"
     ctx.log(f"gate: {comparison['gate']}")
     return {"run_id": run_id, "model_version_id": mv_id, "model": mv_name,
             "epochs": out["epochs_done"], "resumed_from_epoch": out["resumed_from_epoch"],

@@ -49,8 +49,8 @@ def start_training(db: Session, user: User, project_id: int, params: dict[str, A
 
     Args:
         params: ``base_version_id`` (a model version of the project; default the active one,
-            else the shipped model), ``epochs``, ``time_budget_s``, ``device``, ``seed``,
-            ``arch`` (from scratch only), ``batch_size``, ``patch``, ``lr``,
+            else the shipped model), ``from_scratch`` (random initial weights), ``epochs``,
+            ``time_budget_s``, ``device``, ``seed``, ``arch`` (from scratch only), ``batch_size``, ``patch``, ``lr``,
             ``slices_per_epoch``, ``val_slices_per_case``, ``cache_cases``.
 
     Returns:
@@ -62,7 +62,9 @@ def start_training(db: Session, user: User, project_id: int, params: dict[str, A
     require_role(db, user, project_id, "admin")
     p = _check_params(params)
     base_id = p.get("base_version_id")
-    if base_id is not None:
+    if p.get("from_scratch"):
+        p["base_version_id"] = None
+    elif base_id is not None:
         base = db.get(ModelVersion, int(base_id))
         if base is None or base.project_id != project_id:
             raise NotFound(f"model version {base_id} not found in project {project_id}")

@@ -42,13 +42,13 @@ def approved_versions(db: Session, project_id: int) -> dict[int, int]:
         .where(Study.project_id == project_id).order_by(LabelMapVersion.id)).all()
     kind_of = {vid: kind for vid, _, kind in rows}
     decided: dict[int, int] = {}
-    for sid, vid in db.execute(
+    for sid, vid in db.execute(  # version_id IS NOT NULL below
             select(ReviewDecision.study_id, ReviewDecision.version_id)
             .join(Study, Study.id == ReviewDecision.study_id)
             .where(Study.project_id == project_id, ReviewDecision.decision == "approve",
                    ReviewDecision.assignment_id.is_(None), ReviewDecision.version_id.isnot(None))
             .order_by(ReviewDecision.id)).all():
-        decided[sid] = vid
+        decided[sid] = int(vid or 0)
     best: dict[int, tuple[int, int]] = {}
     for vid, sid, kind in rows:
         rank = {"consensus": 3, "imported": 1}.get(kind, 0)
@@ -116,8 +116,9 @@ def case_refs(db: Session, store: VolumeStore, snapshot: list[dict[str, int]]) -
         labels = read_labels(store, version)
         zs = tuple(int(z) for z in np.nonzero(labels.reshape(labels.shape[0], -1).any(1))[0])
         del labels
+        sx, sy, sz = (float(s) for s in study.spacing)
         refs.append(CaseRef(study.id, version.id, study.volume_key, version.file_key,
-                            tuple(float(s) for s in study.spacing), zs))
+                            (sx, sy, sz), zs))
     return refs
 
 
@@ -188,7 +189,7 @@ def epoch_order(refs: list[CaseRef], n_slices: int, seed: int, epoch: int) -> li
 
 def val_slices(refs: list[CaseRef], per_case: int) -> list[tuple[int, int]]:
     """Evenly spaced lung slices of each validation case (deterministic)."""
-    out = []
+    out: list[tuple[int, int]] = []
     for ci, r in enumerate(refs):
         if not r.slices:
             continue

@@ -69,6 +69,8 @@ def train(
     seed: int = 0,
     base: Annotated[int | None, typer.Option(help="Base model version id (default: active).")]
     = None,
+    from_scratch: Annotated[bool, typer.Option("--from-scratch", help="Random initial "
+                                               "weights instead of a base model.")] = False,
     arch: Annotated[str, typer.Option(help="Architecture when training from scratch.")]
     = "unet2d",
     slices_per_epoch: int = 200,
@@ -93,6 +95,7 @@ def train(
         else:
             params = {"epochs": epochs, "time_budget_s": time_budget, "device": device,
                       "seed": seed, "base_version_id": base, "arch": arch,
+                      "from_scratch": from_scratch,
                       "slices_per_epoch": slices_per_epoch, "batch_size": batch_size,
                       "patch": patch}
             run, job = training.start_training(db, admin, pid, params, settings, runner)
