@@ -50,8 +50,9 @@ def start_training(db: Session, user: User, project_id: int, params: dict[str, A
     Args:
         params: ``base_version_id`` (a model version of the project; default the active one,
             else the shipped model), ``from_scratch`` (random initial weights), ``epochs``,
-            ``time_budget_s``, ``device``, ``seed``, ``arch`` (from scratch only), ``batch_size``, ``patch``, ``lr``,
-            ``slices_per_epoch``, ``val_slices_per_case``, ``cache_cases``.
+            ``time_budget_s``, ``device``, ``seed``, ``arch`` (from scratch only),
+            ``batch_size``, ``patch``, ``lr``, ``slices_per_epoch``, ``val_slices_per_case``,
+            ``cache_cases``.
 
     Returns:
         The run and its queued job (the caller hands the job to the runner).
