@@ -197,9 +197,12 @@ def verify(settings, results: dict[str, list[dict]]) -> dict[str, int]:  # type:
     from lunglab.io.store import make_store
     from lunglab.services.labelmaps import read_labels
 
+    from sqlalchemy import func, select
+
     store = make_store("local", settings.data_dir / "store")
     lost = corrupted = 0
     with session_scope(settings.resolved_database_url) as db:
+        stored = db.scalar(select(func.count()).select_from(LabelMapVersion)) or 0
         for rows in results.values():
             for row in rows:
                 if row["status"] != 201:
@@ -214,7 +217,8 @@ def verify(settings, results: dict[str, list[dict]]) -> dict[str, int]:  # type:
                         hashlib.sha256(np.ascontiguousarray(arr, np.uint8).tobytes()).hexdigest()
                         != row["sha"]):
                     corrupted += 1
-    return {"lost": lost, "corrupted": corrupted}
+    acknowledged = sum(r["status"] == 201 for rows in results.values() for r in rows)
+    return {"lost": lost, "corrupted": corrupted, "unexpected": stored - acknowledged}
 
 
 def bench(db_kind: str, args: argparse.Namespace) -> None:
@@ -256,7 +260,8 @@ def bench(db_kind: str, args: argparse.Namespace) -> None:
     print(f"{db_kind}: save latency p50 {statistics.median(ok):.0f} ms, p95 {q[18]:.0f} ms, "
           f"max {max(ok):.0f} ms (goal p95 <= 500 ms)")
     print(f"{db_kind}: lost edits {checks['lost']}, corrupted edits {checks['corrupted']} "
-          f"(of {len(ok)} acknowledged saves)")
+          f"(of {len(ok)} acknowledged saves); versions stored but not acknowledged "
+          f"{checks['unexpected']}")
     for r in refused[:5]:
         print(f"{db_kind}:   refused {r['status']}: {r.get('error', '')}")
 

@@ -37,6 +37,9 @@ def test_auto_assign_balances_load_and_respects_quota(app, admin_api, make_user,
     # validation and rights
     bad = admin_api.post(f"/api/projects/{pid}/assignments/auto", json={"readers_per_study": 6})
     assert bad.status_code == 422
+    bad = admin_api.post(f"/api/projects/{pid}/assignments/bulk",
+                         json={"study_ids": [sids[0]], "usernames": ["rev"]})
+    assert bad.status_code == 422 and "blinded" in bad.json()["detail"]
     assert apis["ann"].post(f"/api/projects/{pid}/assignments/auto",
                             json={"readers_per_study": 1}).status_code == 403
     # blinding: an annotator lists only their own assignments and never others' names

@@ -62,8 +62,22 @@ def assign_many(db: Session, actor: User, project_id: int, study_ids: list[int],
         raise InvalidInput("give at least one study and one reader")
     if len(study_ids) * len(usernames) > 10_000:
         raise InvalidInput("at most 10000 assignments at once")
+    for name in dict.fromkeys(usernames):
+        _reader(db, name, project_id)
     return [assign(db, actor, sid, name, project_id=project_id)
             for sid in dict.fromkeys(study_ids) for name in dict.fromkeys(usernames)]
+
+
+def _reader(db: Session, username: str, project_id: int) -> User:
+    """A project annotator. Readers must be annotators: only they are blinded."""
+    u = db.scalar(select(User).where(User.username == username))
+    role = role_in(db, u, project_id) if u is not None else None
+    if u is None or role is None:
+        raise InvalidInput(f"{username!r} is not a member of the project")
+    if role != "annotator":
+        raise InvalidInput(f"{username!r} is a project {role}; readers must be annotators "
+                           "(only annotators are blinded to each other's work)")
+    return u
 
 
 def auto_assign(db: Session, actor: User, project_id: int, readers_per_study: int, *,
@@ -92,12 +106,7 @@ def auto_assign(db: Session, actor: User, project_id: int, readers_per_study: in
         pool = list(db.scalars(select(User).join(Membership, Membership.user_id == User.id).where(
             Membership.project_id == project_id, Membership.role == "annotator")))
     else:
-        pool = []
-        for name in dict.fromkeys(usernames):
-            u = db.scalar(select(User).where(User.username == name))
-            if u is None or role_in(db, u, project_id) is None:
-                raise InvalidInput(f"{name!r} is not a member of the project")
-            pool.append(u)
+        pool = [_reader(db, name, project_id) for name in dict.fromkeys(usernames)]
     if not pool:
         raise InvalidInput("no readers: add annotators to the project first")
     q = select(Study).where(Study.project_id == project_id)
