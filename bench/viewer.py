@@ -82,11 +82,11 @@ def synthetic_nifti(nz: int) -> bytes:
     return gzip.compress(buf.getvalue(), 1)
 
 
-def measure(page, base: str, sid: int, browser_pid: int) -> dict[str, float]:  # noqa: ANN001
+def measure(page, base: str, sid: int, browser_pid: int, layout: str) -> dict[str, float]:  # noqa: ANN001
     sampler = PeakSampler(browser_pid)
     sampler.start()
     t0 = time.perf_counter()
-    page.goto(f"{base}/studies/{sid}")
+    page.goto(f"{base}/studies/{sid}?layout={layout}")
     page.wait_for_function("window.__lunglab && window.__lunglab.ready === true", timeout=300_000)
     wall_open = time.perf_counter() - t0
     timings = page.evaluate("window.__lunglab.timings")
@@ -124,6 +124,7 @@ def measure(page, base: str, sid: int, browser_pid: int) -> dict[str, float]:  #
             "volume_loaded_s": timings.get("volumeLoaded", -1) / 1000, "scroll_fps": fps["fps"],
             "brush_stamp_ms": stamp, "save_wall_s": save_wall,
             "save_in_page_s": page.evaluate("window.__lunglab.timings.save || -1") / 1000,
+            "save_gzip_s": page.evaluate("window.__lunglab.timings.saveGzip || -1") / 1000,
             "js_heap_mb": heap, "browser_peak_pss_mb": sampler.peak}
 
 
@@ -131,6 +132,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--skip-synthetic", action="store_true")
     ap.add_argument("--slices", type=int, default=500)
+    ap.add_argument("--layout", choices=["1x1", "1x3", "2x2"], default="2x2")
     args = ap.parse_args()
     reason = missing_prerequisite()
     if reason:
@@ -182,13 +184,20 @@ def main() -> None:
                 page.fill("#password", PASSWORD)
                 page.click("button[type=submit]")
                 page.wait_for_url(lambda u: "/login" not in u)
-                m = measure(page, base, sid, browser_pid)
-                print(f"\n{name} (Chromium {browser.version}, headless, SwiftShader WebGL, 1366x768, 2x2 layout)")
+                m = measure(page, base, sid, browser_pid, args.layout)
+                st = api.get(f"/api/studies/{sid}").json()
+                arr = np.zeros(st["shape"], np.uint8)
+                t = time.perf_counter()
+                r = api.save_raw(sid, arr, st["latest_version_id"])
+                api_save = time.perf_counter() - t
+                assert r.status_code == 201, r.text
+                print(f"\n{name} (Chromium {browser.version}, headless, SwiftShader WebGL, 1366x768, {args.layout} layout)")
                 print(f"  open study -> first slice: {m['open_wall_s']:.2f} s wall "
                       f"(in page {m['first_slice_in_page_s']:.2f} s, of which CT download+decode {m['volume_loaded_s']:.2f} s)")
                 print(f"  slice scrolling:          {m['scroll_fps']:.1f} frames/s (3 views redrawn per step)")
                 print(f"  brush stamp + redraw:     {m['brush_stamp_ms']:.1f} ms per pointer move (r = 5 mm)")
-                print(f"  save a version:           {m['save_wall_s']:.2f} s wall (in page {m['save_in_page_s']:.2f} s)")
+                print(f"  save a version:           {m['save_wall_s']:.2f} s wall (in page {m['save_in_page_s']:.2f} s, "
+                      f"of which gzip in the browser {m['save_gzip_s']:.2f} s); the same save by a script: {api_save:.2f} s")
                 print(f"  browser memory:           peak PSS {m['browser_peak_pss_mb']:.0f} MB (all Chromium processes), "
                       f"JS heap {m['js_heap_mb']:.0f} MB")
                 ctx.close()

@@ -124,6 +124,7 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
     await r3d.init(); await r3d.refreshLabels();
   };
   let layout: Layout = "2x2";
+  let saving = false;
   let single: Pane = "axial";
 
   const btn = (label: string, title: string, on: () => void, id?: string) => h("button", { type: "button", title, onclick: on, id }, label);
@@ -259,7 +260,7 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
   function doSmooth() { labels.begin("smooth"); smoothLabel(labels, viewer.activeLabel); const n = labels.commit(); say(`Smoothed: ${n} voxels changed.`); sync(); }
 
   async function save(force = false): Promise<void> {
-    saveBtn.disabled = true;
+    saveBtn.disabled = true; saving = true;
     const ts = performance.now();
     try {
       const gz = await gzipBytes(labels.data);
@@ -279,7 +280,7 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
     } catch (e) {
       if (e instanceof ApiError && e.status === 409) conflictDialog(e);
       else say(`Save failed: ${(e as Error).message}`);
-    } finally { saveBtn.disabled = false; sync(); }
+    } finally { saveBtn.disabled = false; saving = false; sync(); }
   }
   saveBtn.addEventListener("click", () => void save());
 
@@ -382,16 +383,19 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
   const onUnload = (e: BeforeUnloadEvent) => { if (labels.revision !== savedRevision) { e.preventDefault(); } };
   window.addEventListener("beforeunload", onUnload);
 
-  // ---------- autosave + 3D refresh ----------
+  // ---------- autosave + 3D refresh (both wait until edits settle and never run during a save) ----------
   let draftRevision = labels.revision;
+  let lastEditAt = 0;
+  labels.listeners.push(() => { lastEditAt = performance.now(); });
+  const settled = () => !saving && performance.now() - lastEditAt > 1500;
   const dKey = draftKey(session.user.username, sid);
   const autosave = window.setInterval(async () => {
-    if (labels.revision === draftRevision || labels.revision === savedRevision) return;
+    if (labels.revision === draftRevision || labels.revision === savedRevision || !settled()) return;
     draftRevision = labels.revision;
     try { await saveDraft({ key: dKey, baseVersionId, savedAt: Date.now(), labels: await gzipBytes(labels.data), revision: draftRevision }); }
     catch { /* storage full or unavailable: keep working */ }
   }, 5000);
-  const refresh3d = window.setInterval(() => { if (r3d && (layout === "2x2" || (layout === "1x1" && single === "3d"))) void r3d.refreshLabels(); }, 2000);
+  const refresh3d = window.setInterval(() => { if (r3d && settled() && (layout === "2x2" || (layout === "1x1" && single === "3d"))) void r3d.refreshLabels(); }, 2000);
 
   (dbg.timings as Record<string, number>).beforeStart = performance.now() - t0;
   // ---------- start ----------
