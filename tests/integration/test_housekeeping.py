@@ -1,0 +1,43 @@
+"""Leftovers of interrupted work are removed at start; referenced and recent files are kept."""
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from tests.helpers import add_study, raw_labels
+
+
+def _age(path, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    t = time.time() - seconds
+    os.utime(path, (t, t))
+
+
+def test_orphans_and_stale_scratch_removed_referenced_kept(app, admin_api, settings):
+    from lunglab.services import housekeeping
+
+    pid = admin_api.post("/api/projects", json={"name": "p"}).json()["id"]
+    sid = add_study(app, pid, shape=(2, 8, 8))
+    r = admin_api.post(f"/api/studies/{sid}/versions",
+                       files={"file": raw_labels(np.zeros((2, 8, 8), np.uint8))},
+                       data={"format": "raw"})
+    assert r.status_code == 201
+    store = settings.data_dir / "store"
+    kept = [p for p in store.rglob("*") if p.is_file()]
+    assert len(kept) == 2
+    orphan = store / "labelmaps" / str(sid) / "deadbeef.nii.gz"
+    orphan.write_bytes(b"written, then the server died before the commit")
+    fresh_orphan = store / "labelmaps" / str(sid) / "inflight.nii.gz"
+    fresh_orphan.write_bytes(b"another process is saving this right now")
+    scratch = settings.data_dir / "tmp" / "tmpabc"
+    scratch.mkdir(parents=True)
+    (scratch / "part-0.dcm").write_bytes(b"x")
+    for p in [*kept, orphan, scratch]:
+        _age(p, 2 * 86400)
+    report = housekeeping.clean(settings)
+    assert (report.orphans_removed, report.scratch_removed) == (1, 1)
+    assert not orphan.exists() and not scratch.exists()
+    assert fresh_orphan.exists()  # too recent: may belong to work in flight
+    assert all(p.exists() for p in kept)
+    assert admin_api.get(f"/api/versions/{r.json()['id']}/labels.nii.gz").status_code == 200
