@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 STATUS = {InvalidInput: 422, TooLarge: 413, NotFound: 404, Forbidden: 403, Conflict: 409,
           Unauthorized: 401, RateLimited: 429}
+MAX_JSON_BYTES = 1024 * 1024
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -119,7 +120,15 @@ def create_app(settings: Settings | None = None, *, start_runner: bool = True,
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
+        ctype = request.headers.get("content-type", "")
+        length = request.headers.get("content-length", "")
+        if ctype.startswith("application/json") and (
+                not length.isdigit() or int(length) > MAX_JSON_BYTES):
+            response = JSONResponse(
+                {"detail": f"JSON bodies must state their length and be at most "
+                           f"{MAX_JSON_BYTES} bytes"}, status_code=413)
+        else:
+            response = await call_next(request)
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
         if settings.cookie_secure:
