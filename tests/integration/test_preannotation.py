@@ -38,7 +38,7 @@ def test_auto_pre_annotation_after_import(admin_api, tmp_path):
     assert job["state"] == "succeeded", admin_api.get(f"/api/jobs/{job['id']}/log").text
     (version,) = admin_api.get(f"/api/studies/{sid}/versions").json()["data"]
     assert version["kind"] == "ai" and version["author"] is None
-    assert version["model_name"] and version["model_name"] == job["result"]["model"]["model_name"]
+    assert version["model_name"] and version["model_name"] == job["result"]["model"]["model"]
     study = admin_api.get(f"/api/studies/{sid}").json()
     assert study["ai_status"] == "done"
     summary = study["ai_summary"]

@@ -101,16 +101,12 @@ def parse_upload(data: bytes, filename: str, fmt: str, study: Study) -> np.ndarr
 
 def encode_labelmap(labels: np.ndarray, study: Study) -> bytes:
     """The label map as gzip NIfTI bytes with the study's geometry (no identifying text)."""
-    import SimpleITK as sitk
+    from lunglab.domain.volume import CTVolume
+    from lunglab.io.nifti import encode_nifti_gz
 
-    img = sitk.GetImageFromArray(labels.astype(np.uint8, copy=False))
-    img.SetSpacing([float(v) for v in study.spacing])
-    img.SetOrigin([float(v) for v in study.origin])
-    img.SetDirection([float(v) for v in study.direction])
-    with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "labels.nii.gz"
-        sitk.WriteImage(img, str(path), True, 1)
-        return path.read_bytes()
+    grid = CTVolume(np.empty((0, 0, 0), np.int16), tuple(study.spacing),  # type: ignore[arg-type]
+                    tuple(study.origin), tuple(study.direction))  # type: ignore[arg-type]
+    return encode_nifti_gz(labels.astype(np.uint8, copy=False), grid)
 
 
 def read_labels(store: VolumeStore, version: LabelMapVersion) -> np.ndarray:
