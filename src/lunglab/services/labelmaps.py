@@ -7,7 +7,7 @@ against the fresh state and gets a 409 if someone else won.
 """
 from __future__ import annotations
 
-import gzip
+from isal import igzip
 import hashlib
 import tempfile
 import uuid
@@ -75,8 +75,8 @@ def parse_upload(data: bytes, filename: str, fmt: str, study: Study) -> np.ndarr
     if fmt == "raw":
         if name.endswith(".gz"):
             try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError) as exc:
+                data = igzip.decompress(data)
+            except (OSError, EOFError, ValueError) as exc:
                 raise InvalidInput(f"not valid gzip data ({exc})", name) from None
         expect = int(np.prod(study.shape))
         if len(data) != expect:

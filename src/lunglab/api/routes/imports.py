@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from lunglab.api.deps import CurrentUser, RunnerDep, SessionDep, SettingsDep, StoreDep
 from lunglab.api.schemas import ImportResult, ImportResults, ReceivedOut, UploadCreate, UploadStatus
@@ -30,8 +31,10 @@ async def import_files(project_id: int, request: Request, db: SessionDep, user: 
     parts = [(f.filename or "upload", f.file) for f in form.getlist("files")
              if isinstance(f, UploadFile) or hasattr(f, "file")]
     try:
-        outcomes = ingest.import_streams(db, store, settings, project, user, parts,
-                                         submit=runner.submit)  # type: ignore[attr-defined]
+        # the import itself is blocking work: keep it off the event loop
+        outcomes = await run_in_threadpool(
+            ingest.import_streams, db, store, settings, project, user, parts,
+            submit=runner.submit)  # type: ignore[attr-defined]
     finally:
         await form.close()
     return _results(outcomes)

@@ -65,7 +65,7 @@ def approve(study_id: int, body: ApproveIn, db: SessionDep, user: CurrentUser) -
 
 
 @router.post("/studies/{study_id}/review-copies", response_model=VersionPublic, status_code=201)
-async def save_review_copy(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
+def save_review_copy(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
                            file: UploadFile, base_version_id: int = Form(...),
                            message: str = Form("", max_length=2000),
                            format: str = Form("nifti", max_length=8),
@@ -73,7 +73,7 @@ async def save_review_copy(study_id: int, db: SessionDep, user: CurrentUser, sto
     study = review.review_study(db, user, study_id)
     if format not in ("nifti", "raw"):
         raise InvalidInput("format must be 'nifti' or 'raw'")
-    data = await file.read(MAX_LABELMAP_BYTES + 1)
+    data = file.file.read(MAX_LABELMAP_BYTES + 1)
     if len(data) > MAX_LABELMAP_BYTES:
         raise InvalidInput("label map file too large")
     labels = labelmaps.parse_upload(data, file.filename or "labels", format, study)

@@ -47,14 +47,16 @@ def get_labels(version_id: int, db: SessionDep, user: CurrentUser,
 
 
 @router.post("/studies/{study_id}/versions", response_model=VersionPublic, status_code=201)
-async def save_version(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
+def save_version(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
                        file: UploadFile, base_version_id: str = Form(""),
                        message: str = Form("", max_length=2000),
                        format: str = Form("nifti", max_length=8)) -> VersionPublic:
     study, _ = projects.get_study(db, user, study_id)
     if format not in ("nifti", "raw"):
         raise InvalidInput("format must be 'nifti' or 'raw'")
-    data = await file.read(MAX_LABELMAP_BYTES + 1)
+    # a plain ``def`` route runs in the thread pool: decoding and gzip release the GIL, so
+    # concurrent saves use every core instead of queueing on the event loop
+    data = file.file.read(MAX_LABELMAP_BYTES + 1)
     if len(data) > MAX_LABELMAP_BYTES:
         raise InvalidInput("label map file too large")
     base = int(base_version_id) if base_version_id.strip().isdigit() else None
