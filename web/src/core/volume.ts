@@ -38,6 +38,8 @@ export class LabelMap {
   private current: Edit | null = null;
   /** Incremented on every change; views and autosave compare it. */
   revision = 0;
+  /** Incremented when an edit is committed, undone, redone or the map replaced (not per stroke move). */
+  stable = 0;
   /** Undo memory budget in bytes (oldest steps are dropped beyond it). */
   undoBudget = 400e6;
   listeners: Array<() => void> = [];
@@ -61,7 +63,7 @@ export class LabelMap {
   }
 
   replace(data: Uint8Array): void {
-    this.data = data; this.undoStack = []; this.redoStack = []; this.recount(); this.changed();
+    this.data = data; this.undoStack = []; this.redoStack = []; this.recount(); this.stable++; this.changed();
   }
 
   begin(name: string): Edit { this.current = new Edit(name); return this.current; }
@@ -81,7 +83,7 @@ export class LabelMap {
     this.undoStack.push(e); this.redoStack = [];
     let total = this.undoStack.reduce((s, x) => s + x.bytes, 0);
     while (total > this.undoBudget && this.undoStack.length > 1) total -= this.undoStack.shift()!.bytes;
-    this.changed();
+    this.stable++; this.changed();
     return e.n;
   }
 
@@ -94,7 +96,7 @@ export class LabelMap {
     for (let k = e.n - 1; k >= 0; k--) {
       const i = e.idx[k]; this.counts[this.data[i]]--; this.data[i] = e.old[k]; this.counts[e.old[k]]++;
     }
-    this.redoStack.push(e); this.changed(); return true;
+    this.redoStack.push(e); this.stable++; this.changed(); return true;
   }
 
   redo(): boolean {
@@ -102,7 +104,7 @@ export class LabelMap {
     for (let k = 0; k < e.n; k++) {
       const i = e.idx[k]; this.counts[this.data[i]]--; this.data[i] = e.neu[k]; this.counts[e.neu[k]]++;
     }
-    this.undoStack.push(e); this.changed(); return true;
+    this.undoStack.push(e); this.stable++; this.changed(); return true;
   }
 
   changed(): void { this.revision++; for (const f of this.listeners) f(); }

@@ -10,7 +10,7 @@ import type { Render3D } from "../views/render-3d";
 import type { Orientation, Vec3 } from "../views/plane";
 import { fillBetweenSlices } from "../tools/interpolate";
 import { removeSmallIslands, smoothLabel } from "../tools/cleanup";
-import { shortcutSheet, SHORTCUTS } from "./shortcuts";
+import { shortcutSheet } from "./shortcuts";
 
 type Layout = "1x1" | "1x3" | "2x2";
 type Pane = Orientation | "3d";
@@ -373,7 +373,6 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
     else if (k === "+" || k === "=") { av.zoom *= 1.25; viewer.invalidate(); av.dirty = true; }
     else if (k === "-") { av.zoom /= 1.25; av.dirty = true; viewer.invalidate(); }
     else if (k === "r" || k === "R") { av.zoom = 1; av.pan = [0, 0]; av.dirty = true; viewer.invalidate(); }
-    else if (k === "3d") handled = false;
     else handled = false;
     if (handled) e.preventDefault();
   };
@@ -426,7 +425,6 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
       btn("Discard", "Delete the draft", () => { void deleteDraft(dKey); bar.remove(); }, "discard-draft"));
     header.after(bar);
   }).catch(() => null);
-  void SHORTCUTS;
 
   return () => {
     document.removeEventListener("keydown", onKey);

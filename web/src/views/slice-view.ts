@@ -105,7 +105,9 @@ export class SliceView {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.fillStyle = "#000"; ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
     const v = this.viewer;
-    const key = `${this.slice}|${v.labels.revision}|${v.lutEpoch}|${v.overlayOn}|${v.labelVisible.join()}|${v.diffEpoch}`;
+    // while a stroke is drawn only the view under the pen is refilled; the others follow on release
+    const rev = v.paintingView === this ? `p${v.labels.revision}` : `s${v.labels.stable}`;
+    const key = `${this.slice}|${rev}|${v.lutEpoch}|${v.overlayOn}|${v.labelVisible.join()}|${v.diffEpoch}`;
     if (key !== this.imageKey) { // the slice image changed (not just the crosshair or the pointer)
       this.fillImage();
       this.off.getContext("2d")!.putImageData(this.img, 0, 0);

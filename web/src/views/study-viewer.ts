@@ -50,6 +50,7 @@ export class StudyViewer {
   hover: Vec3 | null = null;
   zUpIsSuperior: boolean;
   activeView: SliceView | null = null;
+  paintingView: SliceView | null = null;
   onChange: Array<() => void> = [];
   onHover: Array<() => void> = [];
   private raf = 0;
@@ -155,6 +156,7 @@ export class StudyViewer {
       const t = this.tool;
       if ((t === "brush" || t === "eraser" || t === "threshold")) {
         this.labels.begin(t);
+        this.paintingView = v;
         drag = { kind: "paint", ...base };
         if (vox) { strokeTo(this.labels, this.ct, null, vox, this.brushParams(v)); drag.last = vox; this.labels.changed(); }
       } else if (t === "grow") {
@@ -193,7 +195,7 @@ export class StudyViewer {
     });
     const end = () => {
       if (!drag) return;
-      if (drag.kind === "paint") { this.labels.commit(); this.emit(); }
+      if (drag.kind === "paint") { this.labels.commit(); this.paintingView = null; this.labels.stable++; this.emit(); }
       if (drag.kind === "box" && v.box) {
         const [c0, r0, c1, r1] = v.box;
         this.labels.begin("erase in box");
