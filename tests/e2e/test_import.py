@@ -44,3 +44,29 @@ def test_drag_and_drop_real_series_and_bad_file(page, server: Server) -> None:  
     assert refused.count() >= 1
     text = refused.first.inner_text()
     assert "notes.txt" in text and " — " in text, text  # the reason follows the name
+
+
+def test_upload_resumes_after_dropped_connections(page, server: Server) -> None:  # noqa: ANN001
+    """Chunk uploads that fail mid-way are resumed from the server's offset, not restarted."""
+    login(page, server, "admin")
+    page.goto(f"{server.base}/projects/{server.import_project_id}")
+    page.wait_for_selector("#dropzone")
+    failures = {"left": 4}
+    puts: list[str] = []
+
+    def flaky(route) -> None:  # noqa: ANN001
+        puts.append(route.request.url)
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/api/uploads/*/files/*", flaky)
+    files = sorted(str(p) for p in SERIES.iterdir() if p.is_file())[:20]
+    drop_files(page, files)
+    result = page.locator("#import-results li.result").first
+    result.wait_for(timeout=300_000)
+    assert failures["left"] == 0 and len(puts) >= 20 + 4
+    assert result.get_attribute("data-status") in ("imported", "duplicate"), result.inner_text()
+    assert page.locator("#upload-progress").evaluate("p => p.value") == 1
