@@ -46,3 +46,27 @@ def test_conflict_keep_mine_and_reload(page, server: Server) -> None:  # noqa: A
     assert page.evaluate("window.__lunglab.labelAt([20, 20, 20])") == 3
     assert page.evaluate(f"window.__lunglab.labelAt([305, 250, {z}])") == int(newer[z, 250, 305])
     assert not np.array_equal(newer, saved)
+
+
+def test_history_lists_versions_and_diff_overlay(page, server: Server) -> None:  # noqa: ANN001
+    api = server.api()
+    login(page, server, "admin")
+    open_study(page, server)
+    versions = api.get(f"/api/studies/{server.study_id}/versions").json()["data"]
+    assert len(versions) >= 2
+    items = page.locator("#versions li[data-version]")
+    items.first.wait_for()
+    assert items.count() == len(versions)
+    assert "admin" in items.first.inner_text() and "Δ voxels" in items.first.inner_text()
+    # diff the loaded (newest) labels against the oldest version
+    oldest = versions[-1]["id"]
+    a = api.labels(oldest, server.shape)
+    b = api.labels(versions[0]["id"], server.shape)
+    page.locator(f'#versions li[data-version="{oldest}"] button', has_text="Diff").click()
+    info = page.locator("#diff-info")
+    info.wait_for()
+    page.wait_for_function("document.querySelector('#diff-info').textContent.includes('voxels differ')")
+    shown = int(info.inner_text().split(":")[1].split("voxels")[0].replace(",", "").replace("\u202f", "").strip())
+    assert shown == int((a != b).sum())
+    page.click("#clear-diff")
+    assert page.inner_text("#diff-info") == ""
