@@ -119,8 +119,7 @@ class Study(Base):
     ai_summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(TS, default=utcnow, onupdate=utcnow)
-    revision: Mapped[int] = mapped_column(Integer, default=1)
-    __mapper_args__ = {"version_id_col": revision}  # noqa: RUF012
+    revision: Mapped[int] = mapped_column(Integer, default=1)  # bumped by every save
 
 
 class Assignment(Base):

@@ -7,18 +7,18 @@ against the fresh state and gets a 409 if someone else won.
 """
 from __future__ import annotations
 
-from isal import igzip
 import hashlib
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from isal import igzip
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from lunglab.db.base import utcnow
 from lunglab.db.models import LabelMapVersion, Study, User
@@ -116,6 +116,29 @@ def read_labels(store: VolumeStore, version: LabelMapVersion) -> np.ndarray:
     return sitk.GetArrayFromImage(sitk.ReadImage(str(store.local_path(version.file_key))))
 
 
+def _check_base(db: Session, user: User | None, study: Study, role: str,
+                base_version_id: int | None, check_base: bool) -> None:
+    visible = visible_versions(db, user, study, role)
+    latest = visible[0].id if visible else None
+    if base_version_id is not None and not any(v.id == base_version_id for v in visible):
+        raise NotFound(f"base version {base_version_id} not found for this study")
+    if check_base and base_version_id != latest:
+        raise Conflict(
+            f"version {base_version_id} is no longer the newest; version {latest} was "
+            "saved meanwhile. Reload it, or save yours as a new version on top of it.",
+            latest_version_id=latest,
+        )
+
+
+def _lock_study(db: Session, study_id: int) -> None:
+    """Serialise saves of one study: a row lock on PostgreSQL, the write lock on SQLite.
+
+    The statement is the first of a fresh transaction, so what is read after it is current.
+    """
+    db.execute(update(Study).where(Study.id == study_id)
+               .values(revision=Study.revision + 1, updated_at=utcnow()))
+
+
 def save_version(
     db: Session,
     store: VolumeStore,
@@ -129,9 +152,13 @@ def save_version(
     model_name: str | None = None,
     details: dict[str, Any] | None = None,
     check_base: bool = True,
-    retries: int = 3,
+    retries: int = 5,
 ) -> LabelMapVersion:
     """Store a new label-map version and commit.
+
+    The expensive part (validation, NIfTI encoding, the atomic file write) runs without any
+    lock; only the base check and the row insert run under the study's lock, so concurrent
+    readers of one study wait milliseconds for each other, and a stale base is still caught.
 
     Args:
         user: the author (None for model or system versions; then access is not checked).
@@ -143,47 +170,42 @@ def save_version(
     """
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {KINDS}")
+    if user is not None:
+        study, role = get_study(db, user, study_id)
+        guard_reader_save(db, user, study, base_version_id)  # frozen after submit
+    else:
+        study, role = db.get(Study, study_id), "admin"
+        if study is None:
+            raise NotFound(f"study {study_id} not found")
+    labels = validate_labels(labels, study)
+    _check_base(db, user, study, role, base_version_id, check_base)  # early, cheap refusal
+    payload = encode_labelmap(labels, study)
+    counts = voxel_counts(labels)
+    key = f"labelmaps/{study.id}/{uuid.uuid4().hex}.nii.gz"
+    checksum = store.put_bytes(key, payload)
+    db.commit()  # end the read transaction: the lock below starts a fresh one
     for attempt in range(retries):
-        if user is not None:
-            study, role = get_study(db, user, study_id)
-            guard_reader_save(db, user, study, base_version_id)  # frozen after submit
-        else:
-            study, role = db.get(Study, study_id), "admin"
-            if study is None:
-                raise NotFound(f"study {study_id} not found")
-        labels = validate_labels(labels, study)
-        visible = visible_versions(db, user, study, role)
-        latest = visible[0].id if visible else None
-        if base_version_id is not None and not any(v.id == base_version_id for v in visible):
-            raise NotFound(f"base version {base_version_id} not found for this study")
-        if check_base and base_version_id != latest:
-            raise Conflict(
-                f"version {base_version_id} is no longer the newest; version {latest} was "
-                "saved meanwhile. Reload it, or save yours as a new version on top of it.",
-                latest_version_id=latest,
-            )
-        payload = encode_labelmap(labels, study)
-        key = f"labelmaps/{study.id}/{uuid.uuid4().hex}.nii.gz"
-        checksum = store.put_bytes(key, payload)
         try:
+            _lock_study(db, study_id)
+            _check_base(db, user, study, role, base_version_id, check_base)
             version = LabelMapVersion(
-                study_id=study.id, kind=kind, author_id=user.id if user else None,
+                study_id=study_id, kind=kind, author_id=user.id if user else None,
                 model_name=model_name, parent_id=base_version_id, checksum=checksum,
-                file_key=key, voxel_counts=voxel_counts(labels), message=message[:2000],
+                file_key=key, voxel_counts=counts, message=message[:2000],
                 details=details or {},
             )
             db.add(version)
-            study.updated_at = utcnow()  # bumps the study's revision: concurrent saves collide
             db.flush()
-            audit.record(db, user, "labelmap.save", "study", study.id, version=version.id,
+            audit.record(db, user, "labelmap.save", "study", study_id, version=version.id,
                          kind=kind, base=base_version_id)
             db.commit()
             return version
-        except (StaleDataError, OperationalError):
+        except OperationalError:  # SQLite: busy snapshot; wait a little and take it again
             db.rollback()
-            store.delete(key)
             if attempt == retries - 1:
-                raise Conflict("the study was being saved by someone else; try again") from None
+                store.delete(key)
+                raise Conflict("the study is busy; try again in a moment") from None
+            time.sleep(0.05 * (attempt + 1))
         except BaseException:
             db.rollback()
             store.delete(key)
