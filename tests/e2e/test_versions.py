@@ -1,6 +1,8 @@
 """A save on top of an outdated version is explained, and either kept as a new version or reloaded."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from .support import (Server, current_slice, latest_version, login, open_study, set_brush, stroke,
@@ -70,3 +72,20 @@ def test_history_lists_versions_and_diff_overlay(page, server: Server) -> None: 
     assert shown == int((a != b).sum())
     page.click("#clear-diff")
     assert page.inner_text("#diff-info") == ""
+
+
+def test_draft_is_autosaved_and_restored_after_reload(page, server: Server) -> None:  # noqa: ANN001
+    login(page, server, "admin")
+    open_study(page, server)
+    use_single_axial(page)
+    set_brush(page, "b", 3, 3)
+    z = current_slice(page)
+    stroke(page, z, 200, 250, 262)
+    counts = page.evaluate("window.__lunglab.counts()")
+    page.wait_for_timeout(8000)  # edits settle (1.5 s), autosave runs every 5 s
+    open_study(page, server)  # a reload: the unsaved stroke is gone from memory...
+    assert page.evaluate("window.__lunglab.counts()") != counts
+    page.locator("#draft-banner").wait_for()  # ...but the draft is offered back
+    page.click("#restore-draft")
+    page.wait_for_function(f"JSON.stringify(window.__lunglab.counts()) === '{json.dumps(counts, separators=(',', ':'))}'")
+    assert page.evaluate(f"window.__lunglab.labelAt([256, 200, {z}])") == 3
