@@ -7,7 +7,8 @@ validates with sliding-window inference. Seeded, checkpointed each epoch, resuma
 
 Example:
     >>> cfg = Recipe3D(epochs=300, device="cuda")
-    >>> train_segresnet3d(Path("exports/Dataset501_COVID"), Path("runs/seg3d"), cfg)  # doctest: +SKIP
+    >>> data = Path("exports/Dataset501_COVID")
+    >>> train_segresnet3d(data, Path("runs/seg3d"), cfg)  # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -108,7 +109,9 @@ def _validate(net: torch.nn.Module, items: list[dict[str, str]], cfg: Recipe3D) 
     with torch.inference_mode():
         for item in Dataset(items[:cfg.max_val_cases], _transforms(cfg, train=False)):
             x = item["image"][None].to(cfg.device)
-            pred = sliding_window_inference(x, cfg.roi, 2, net, overlap=0.25).argmax(1)[0].cpu()
+            logits = sliding_window_inference(x, cfg.roi, 2, net, overlap=0.25)
+            assert isinstance(logits, torch.Tensor)
+            pred = logits.argmax(1)[0].cpu()
             ref = item["label"][0].long()
             for k in range(3):
                 p, r = pred == k + 1, ref == k + 1
