@@ -103,10 +103,12 @@ def _airway_tree(candidate: np.ndarray, hu: np.ndarray, sampling: tuple[float, f
     return out
 
 
-def _keep_lung_components(candidate: np.ndarray, hu: np.ndarray, voxel_ml: float) -> np.ndarray:
+def _keep_lung_components(candidate: np.ndarray, hu: np.ndarray, voxel_ml: float
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """Lung components and the outside-air components of the candidate mask."""
     lab, n = ndi.label(candidate)
     if n == 0:
-        return candidate
+        return candidate, candidate
     sizes = np.bincount(lab.ravel(), minlength=n + 1)[1:]
     border = _touches_border_inplane(lab, n)
     dark = _dark_majority(lab, hu, n, DARK_HU)
@@ -114,17 +116,26 @@ def _keep_lung_components(candidate: np.ndarray, hu: np.ndarray, voxel_ml: float
     # Outside air touches the border and is darker than lung; a small dark island is an airway
     # lumen or bowel gas (blurred by partial volume, hence the milder threshold).
     drop = (border & dark) | (darkish & (sizes * voxel_ml < 50.0))
+    outside = np.zeros(n + 1, bool)
+    outside[1:] = border & dark
     sizes_kept = np.where(drop, 0, sizes)
     if sizes_kept.max() == 0:
-        return np.zeros_like(candidate)
+        return np.zeros_like(candidate), outside[lab]
     min_size = max(0.04 * sizes_kept.max(), 1.0 / voxel_ml / 1000.0 * 50.0)  # >= 50 mm^3
     keep = np.zeros(n + 1, bool)
     keep[1:] = (~drop) & (sizes_kept >= min_size)
-    return keep[lab]
+    return keep[lab], outside[lab]
 
 
 def lung_mask(hu: np.ndarray, spacing: Sequence[float], *, closing_mm: float = CLOSING_MM,
               work_mm: float | None = None) -> np.ndarray:
+    """Anatomical mask of both lungs (see :func:`lung_and_outside_air`)."""
+    return lung_and_outside_air(hu, spacing, closing_mm=closing_mm, work_mm=work_mm)[0]
+
+
+def lung_and_outside_air(hu: np.ndarray, spacing: Sequence[float], *,
+                         closing_mm: float = CLOSING_MM, work_mm: float | None = None
+                         ) -> tuple[np.ndarray, np.ndarray]:
     """Anatomical mask of both lungs, lesions against the pleura included.
 
     Args:
@@ -135,7 +146,8 @@ def lung_mask(hu: np.ndarray, spacing: Sequence[float], *, closing_mm: float = C
             default :data:`WORK_MM` up to 4 slices, else :data:`WORK_MM_VOLUME`.
 
     Returns:
-        Boolean mask with the shape of ``hu``.
+        ``(lung, outside_air)`` boolean masks with the shape of ``hu``; outside air is the air
+        around the body (dark, touching the image border) and everything outside the body box.
 
     Raises:
         ValueError: if ``hu`` is not 3D.
@@ -162,16 +174,19 @@ def lung_mask(hu: np.ndarray, spacing: Sequence[float], *, closing_mm: float = C
     airways = _airway_tree(candidate, small, sampling) if shape[0] >= 5 else None
     if airways is not None:
         candidate &= ~airways
-    lung = _keep_lung_components(candidate, small, sz * wy * wx / 1000.0)
+    lung, outside = _keep_lung_components(candidate, small, sz * wy * wx / 1000.0)
     lung = _close_per_lung(lung, closing_mm, sampling)
     lung = fill_pleural_bites(lung)
     if airways is not None:
         lung &= ~airways
-    full = np.zeros((shape[0], *work_shape), bool)
+    full = np.zeros((shape[0], *work_shape), np.uint8)
     full[:, by, bx] = fill_holes_per_slice(lung)
+    air = np.ones((shape[0], *work_shape), np.uint8)
+    air[:, by, bx] = ndi.binary_dilation(outside, structure=_INPLANE, iterations=2)  # + skin rim
     if work_shape != shape[1:]:
-        full = resize_slices(full.view(np.uint8), shape[1:]) > 0.5
-    return full
+        full = resize_slices(full, shape[1:]) > 0.5
+        air = resize_slices(air, shape[1:]) > 0.5
+    return full.astype(bool, copy=False), air.astype(bool, copy=False)
 
 
 def _close_per_lung(lung: np.ndarray, radius_mm: float, sampling: tuple[float, float, float]
@@ -194,19 +209,29 @@ def _close_per_lung(lung: np.ndarray, radius_mm: float, sampling: tuple[float, f
     return out
 
 
+def _faces_outward(directions: np.ndarray, outward: np.ndarray, min_cos: float) -> np.ndarray:
+    """Whether each direction points away from the mediastinum (cosine with ``outward``)."""
+    norm_out = np.linalg.norm(outward)
+    if norm_out < 1.0:  # lung centred on the middle: no preferred side
+        return np.ones(len(directions), bool)
+    norms = np.linalg.norm(directions, axis=1) + 1e-9
+    return (directions @ outward) / (norms * norm_out) > min_cos
+
+
 def fill_pleural_bites(lung: np.ndarray, min_area: int = 50, max_ratio: float = 0.5,
-                       step: int = 1) -> np.ndarray:
+                       step: int = 1, min_cos: float = 0.0) -> np.ndarray:
     """Add the parts of each lung's per-slice convex hull that face away from the mediastinum.
 
     A dense lesion against the costal pleura bites into the lung outline; the convex hull
-    restores it. Hull additions whose centroid lies closer to the mediastinum (the centroid of
-    all lung) than the lung's own centroid are the heart and hilum, and additions larger than
+    restores it. Hull additions that lie towards the mediastinum (the centroid of all lung) as
+    seen from the lung's centroid (cosine <= ``min_cos``) are the heart and hilum; lateral,
+    anterior and posterior bites are kept. Additions larger than
     ``max_ratio`` of the lung's area are organs below a thin basal crescent: they are left out.
     With ``step`` > 1 the bites are found on every step-th pixel and added back blockwise.
     """
     if step > 1:
         coarse = lung[:, ::step, ::step]
-        added = fill_pleural_bites(coarse, min_area, max_ratio) & ~coarse
+        added = fill_pleural_bites(coarse, min_area, max_ratio, 1, min_cos) & ~coarse
         full = np.repeat(np.repeat(added, step, axis=1), step, axis=2)
         return lung | full[:, :lung.shape[1], :lung.shape[2]]
     from skimage.morphology import convex_hull_image
@@ -226,12 +251,12 @@ def fill_pleural_bites(lung: np.ndarray, min_area: int = 50, max_ratio: float = 
             if m == 0:
                 continue
             offset = np.array([sl[0].start, sl[1].start])
-            own = np.linalg.norm(np.array(ndi.center_of_mass(comp)) + offset - mid)
+            own = np.array(ndi.center_of_mass(comp)) + offset
             centres = np.array(ndi.center_of_mass(added, parts, range(1, m + 1))) + offset
             areas = np.bincount(parts.ravel(), minlength=m + 1)[1:]
             keep = np.zeros(m + 1, bool)
-            outward = np.linalg.norm(centres - mid, axis=1) > own
-            keep[1:] = outward & (areas <= max_ratio * comp.sum())
+            keep[1:] = _faces_outward(centres - own, own - mid, min_cos)
+            keep[1:] &= areas <= max_ratio * comp.sum()
             out[z][sl] |= keep[parts]
     return out
 

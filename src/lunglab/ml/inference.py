@@ -17,7 +17,7 @@ from scipy import ndimage as ndi
 from lunglab.domain.labels import Label
 from lunglab.domain.volume import CTVolume
 from lunglab.imaging.hu import hu_window
-from lunglab.imaging.lungs import fill_holes_per_slice, fill_pleural_bites, lung_mask
+from lunglab.imaging.lungs import fill_holes_per_slice, fill_pleural_bites, lung_and_outside_air
 from lunglab.imaging.resample import inplane_shape, resize_probabilities, resize_slices
 from lunglab.ml.models import size_divisor
 from lunglab.ml.registry import LoadedModel, load_model, resolve_device
@@ -173,11 +173,12 @@ class Segmenter:
         if hu.ndim != 3 or min(hu.shape) < 1:
             raise ValueError(f"expected a [z, y, x] volume, got shape {hu.shape}")
         sx, sy, _ = (float(s) for s in volume.spacing)
-        teacher = lung_mask(hu, volume.spacing)
+        teacher, outside_air = lung_and_outside_air(hu, volume.spacing)
         zs = _z_range(teacher)
         ys, xs = _lung_box(teacher[zs], (sy, sx), _body_box(hu[zs]))
         classes = predict_slices(self.loaded, hu[zs, ys, xs], (sy, sx), self.batch_size,
                                  tta=self._use_tta(hu.shape[0]))
+        classes[outside_air[zs, ys, xs]] = 0  # the network may call air outside the body lung
         label_map = teacher.astype(np.uint8)
         step = 1 if hu.shape[0] <= TTA_MAX_SLICES else max(1, round(BITES_MM / min(sx, sy)))
         label_map[zs, ys, xs] = combine(teacher[zs, ys, xs], classes, step)

@@ -55,3 +55,17 @@ def test_bad_device_and_model(tiny_checkpoint):
     seg = Segmenter(str(tiny_checkpoint), "cpu")
     with pytest.raises(ValueError):
         seg(CTVolume(np.zeros((4, 4), np.int16), (1.0, 1.0, 1.0)))
+
+
+def test_network_lung_in_outside_air_is_dropped(tiny_checkpoint, monkeypatch):
+    import lunglab.ml.inference as inference
+
+    def everything_lung(loaded, hu, spacing_yx, batch_size=16, tta=False):
+        return np.ones(hu.shape, np.uint8)
+
+    monkeypatch.setattr(inference, "predict_slices", everything_lung)
+    vol = _volume(1, 96)
+    label_map, _ = Segmenter(str(tiny_checkpoint), "cpu")(vol)
+    outside = vol.array < -900
+    outside[:, 20:76, 20:76] = False  # air around the body, away from the lungs
+    assert not (label_map[outside] > 0).any()
