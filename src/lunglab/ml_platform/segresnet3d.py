@@ -107,7 +107,9 @@ def _validate(net: torch.nn.Module, items: list[dict[str, str]], cfg: Recipe3D) 
     inter, total = np.zeros(3), np.zeros(3)
     net.eval()
     with torch.inference_mode():
-        for item in Dataset(items[:cfg.max_val_cases], _transforms(cfg, train=False)):
+        data = Dataset(items[:cfg.max_val_cases], _transforms(cfg, train=False))
+        for i in range(len(data)):
+            item = data[i]
             x = item["image"][None].to(cfg.device)
             logits = sliding_window_inference(x, cfg.roi, 2, net, overlap=0.25)
             assert isinstance(logits, torch.Tensor)
