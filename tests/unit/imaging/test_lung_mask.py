@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import ndimage as ndi
 
-from conftest import chest_phantom
+from lung_phantom import chest_phantom
 from lunglab.imaging.lungs import fill_holes_per_slice, lung_mask
 
 SPACING = (1.5, 1.5, 5.0)
