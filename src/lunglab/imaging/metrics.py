@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from monai.metrics import DiceMetric
 
 
 def dice(pred: np.ndarray, truth: np.ndarray) -> float:
@@ -16,6 +15,8 @@ def dice(pred: np.ndarray, truth: np.ndarray) -> float:
     Returns:
         Dice in ``[0, 1]``, or NaN when neither mask has a voxel.
     """
+    from monai.metrics import DiceMetric  # imported here: monai costs seconds at start-up
+
     if pred.shape != truth.shape:
         raise ValueError(f"shape mismatch: {pred.shape} vs {truth.shape}")
     p = torch.from_numpy(np.ascontiguousarray(pred, dtype=bool)).reshape(1, 1, -1).float()
