@@ -146,3 +146,17 @@ def test_training_needs_approved_data(app, admin_api):
     assert r.status_code == 422 and "at least two studies" in r.json()["detail"]
     r = admin_api.post(f"/api/projects/{pid}/training", json={**TINY, "epochs": 0})
     assert r.status_code == 422
+
+
+def test_train_job_under_ddp_with_two_gloo_processes(app, admin_api):
+    pid = _project_with_data(app, admin_api)
+    r = admin_api.post(f"/api/projects/{pid}/training", json={**TINY, "world_size": 2})
+    assert r.status_code == 201, r.text
+    job = wait_job(admin_api, r.json()["job"]["id"])
+    log = admin_api.get(f"/api/jobs/{job['id']}/log").text
+    assert job["state"] == "succeeded", log
+    assert "DDP: 2 processes (gloo)" in log
+    view = admin_api.get(f"/api/training/jobs/{job['id']}").json()
+    assert view["curves"]["epoch"] == [1, 2] and view["model_version_id"] is not None
+    mv = admin_api.get(f"/api/models/{view['model_version_id']}").json()
+    assert mv["config"]["arch"] == "unet2d-small" and mv["comparison"]["new"]["cases"] == 1

@@ -27,6 +27,7 @@ class TrainCreate(BaseModel):
     slices_per_epoch: int = Field(200, ge=1)
     val_slices_per_case: int = Field(8, ge=1, le=512)
     cache_cases: int = Field(3, ge=1, le=64)
+    world_size: int = Field(1, ge=1, le=16, description="DDP processes (GPUs with cuda)")
 
 
 class TrainStarted(BaseModel):

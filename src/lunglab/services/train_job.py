@@ -76,6 +76,31 @@ def _val_cases(url: str, store: Any, snapshot: list[dict[str, int]]) -> Iterator
         yield item["study_id"], volume, ref
 
 
+class EpochReporter:
+    """After each epoch: the run's curves, epoch and ETA to the table; progress and log to the
+    job (raises ``JobCancelled`` when a cancel was requested). Picklable for DDP workers."""
+
+    def __init__(self, ctx: JobContext, run_id: int, config: FineTuneConfig) -> None:
+        self.ctx, self.run_id, self.config = ctx, run_id, config
+
+    def __call__(self, history: list[dict[str, Any]]) -> None:
+        ctx, config, entry = self.ctx, self.config, history[-1]
+        done = entry["epoch"]
+        with session_scope(ctx.url) as db:
+            run = _row(db, TrainingRun, self.run_id)
+            run.history = list(history)
+            mean_s = sum(h["seconds"] for h in run.history) / len(run.history)
+            left = config.epochs - done
+            if config.time_budget_s:
+                spent = sum(h["seconds"] for h in run.history)
+                left = min(left, max(0, int((config.time_budget_s - spent) // mean_s)))
+            run.checkpoint_epoch, run.eta_seconds = done, round(left * mean_s, 1)
+        ctx.log(f"epoch {done}/{config.epochs}: loss {entry['loss']:.4f}, "
+                f"val Dice {entry['val_dice']}, {entry['seconds']:.1f}s")
+        ctx.progress(TRAIN_SHARE * done / config.epochs,
+                     f"epoch {done}/{config.epochs}, loss {entry['loss']:.3f}")
+
+
 @job_kind("train")
 def run_train(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Train (or resume) the run named by ``params["run_id"]``; see the module docstring."""
@@ -105,26 +130,16 @@ def run_train(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
             f"{config.epochs} epochs x {min(n_train, config.slices_per_epoch)} slices on {device}")
     ctx.progress(0.01, "preparing")
 
-    def on_epoch(history: list[dict[str, Any]]) -> None:
-        entry = history[-1]
-        with session_scope(ctx.url) as db:
-            run = db.get(TrainingRun, run_id)
-            assert run is not None
-            run.history = list(history)
-            done = entry["epoch"]
-            mean_s = sum(h["seconds"] for h in run.history) / len(run.history)
-            left = config.epochs - done
-            if config.time_budget_s:
-                spent = sum(h["seconds"] for h in run.history)
-                left = min(left, max(0, int((config.time_budget_s - spent) // mean_s)))
-            run.checkpoint_epoch, run.eta_seconds = done, round(left * mean_s, 1)
-        ctx.log(f"epoch {done}/{config.epochs}: loss {entry['loss']:.4f}, "
-                f"val Dice {entry['val_dice']}, {entry['seconds']:.1f}s")
-        ctx.progress(TRAIN_SHARE * done / config.epochs,
-                     f"epoch {done}/{config.epochs}, loss {entry['loss']:.3f}")
-
     t0 = time.perf_counter()
-    out = fine_tune(net, train_refs, val_refs, config, rdir, store, on_epoch=on_epoch)
+    world = int(p.get("world_size") or 1)
+    if world > 1:
+        from lunglab.services.train_ddp import fine_tune_ddp
+
+        ctx.log(f"DDP: {world} processes ({'nccl' if device == 'cuda' else 'gloo'})")
+        out = fine_tune_ddp(world, net, train_refs, val_refs, config, rdir, store, ctx, run_id)
+    else:
+        out = fine_tune(net, train_refs, val_refs, config, rdir, store,
+                        on_epoch=EpochReporter(ctx, run_id, config))
     if out["resumed_from_epoch"]:
         ctx.log(f"resumed from the checkpoint of epoch {out['resumed_from_epoch']}")
         with session_scope(ctx.url) as db:

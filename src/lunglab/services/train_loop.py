@@ -96,12 +96,24 @@ def sample_png(image: np.ndarray, ref: np.ndarray, pred: np.ndarray, path: Path)
     Image.fromarray(both).save(path)
 
 
+def _stop_flag(stop: bool, world: int, device: str = "cpu") -> bool:
+    """Rank 0's decision to stop, shared with every rank (no-op without DDP)."""
+    if world <= 1:
+        return stop
+    import torch.distributed as dist
+
+    flag = torch.tensor([1.0 if stop else 0.0], device=device)
+    dist.broadcast(flag, src=0)
+    return bool(flag.item())
+
+
 EpochCallback = Callable[[list[dict[str, Any]]], None]
 
 
 def fine_tune(net: torch.nn.Module, train_refs: list[CaseRef], val_refs: list[CaseRef],
               config: FineTuneConfig, run_dir: Path, store: Any,
-              on_epoch: EpochCallback | None = None, keep: int = 2) -> dict[str, Any]:
+              on_epoch: EpochCallback | None = None, keep: int = 2,
+              rank: int = 0, world: int = 1) -> dict[str, Any]:
     """Fine-tune ``net`` on streamed slices, resuming from ``run_dir`` when it holds a checkpoint.
 
     Args:
@@ -113,6 +125,9 @@ def fine_tune(net: torch.nn.Module, train_refs: list[CaseRef], val_refs: list[Ca
         store: the volume store cases are read from.
         on_epoch: called after each epoch with the history so far (may raise to stop).
         keep: checkpoints kept on disk.
+        rank: this process's rank under DDP (``net`` is then the ``DistributedDataParallel``
+            wrapper); rank 0 validates, writes checkpoints and reports.
+        world: number of DDP processes; each takes every ``world``-th slice of a batch.
 
     Returns:
         ``{"history": [...], "resumed_from_epoch": int | None, "epochs_done": int,
@@ -130,6 +145,7 @@ def fine_tune(net: torch.nn.Module, train_refs: list[CaseRef], val_refs: list[Ca
     run_dir.mkdir(parents=True, exist_ok=True)
     device = config.device
     torch.manual_seed(config.seed)
+    module = getattr(net, "module", net)  # the bare network under DDP
     net.to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     history: list[dict[str, Any]] = []
@@ -137,7 +153,7 @@ def fine_tune(net: torch.nn.Module, train_refs: list[CaseRef], val_refs: list[Ca
     ckpt_path = latest_checkpoint(run_dir)
     if ckpt_path is not None:
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=True)
-        net.load_state_dict(ckpt["model"])
+        module.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
         history = json.loads(ckpt["history_json"])
         resumed = int(ckpt["epoch"])
@@ -155,8 +171,10 @@ def fine_tune(net: torch.nn.Module, train_refs: list[CaseRef], val_refs: list[Ca
         net.train()
         losses = []
         for b in range(0, len(order), config.batch_size):
-            batch = [transform(cache.get(train_refs[ci], z))
-                     for ci, z in order[b:b + config.batch_size]]
+            chunk = order[b:b + config.batch_size]
+            if len(chunk) < world:
+                continue  # every rank needs a share, or the gradient all-reduce would hang
+            batch = [transform(cache.get(train_refs[ci], z)) for ci, z in chunk[rank::world]]
             x = torch.stack([torch.as_tensor(s["image"]) for s in batch]).float().to(device)
             y = torch.stack([torch.as_tensor(s["label"]) for s in batch]).long().to(device)
             loss = loss_fn(net(x), y)
@@ -165,11 +183,15 @@ def fine_tune(net: torch.nn.Module, train_refs: list[CaseRef], val_refs: list[Ca
             opt.step()
             losses.append(float(loss.detach()))
         train_s = time.perf_counter() - t0
-        net.eval()
+        if rank > 0:
+            if _stop_flag(False, world, device):
+                break
+            continue
+        module.eval()
         preds, refs, sample = [], [], None
         for k, (ci, z) in enumerate(val_items):
             item = val_cache.get(val_refs[ci], z)
-            pred = _predict(net, item["image"], device, div)
+            pred = _predict(module, item["image"], device, div)
             preds.append(pred.ravel())
             refs.append(item["label"][0].ravel())
             if k == 0:
@@ -186,7 +208,7 @@ def fine_tune(net: torch.nn.Module, train_refs: list[CaseRef], val_refs: list[Ca
             sample_png(sample[0], sample[1], sample[2], run_dir / name)
             entry["sample"] = {"file": name, "study_id": sample[3], "z": sample[4]}
         history.append(entry)
-        _atomic_torch_save({"model": net.state_dict(), "optimizer": opt.state_dict(),
+        _atomic_torch_save({"model": module.state_dict(), "optimizer": opt.state_dict(),
                             "epoch": epoch, "history_json": json.dumps(history),
                             "config_json": json.dumps(asdict(config))},
                            run_dir / f"epoch-{epoch:04d}.pt")
@@ -195,8 +217,9 @@ def fine_tune(net: torch.nn.Module, train_refs: list[CaseRef], val_refs: list[Ca
         if on_epoch is not None:
             on_epoch(history)
         spent = sum(h["seconds"] for h in history)
-        if config.time_budget_s and epoch < config.epochs and \
-                spent + spent / len(history) > config.time_budget_s:
+        stop = bool(config.time_budget_s) and epoch < config.epochs and \
+            spent + spent / len(history) > float(config.time_budget_s or 0)
+        if _stop_flag(stop, world, device):
             history[-1]["stopped"] = "time budget"
             break
     return {"history": history, "resumed_from_epoch": resumed,

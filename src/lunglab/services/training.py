@@ -32,7 +32,8 @@ def _check_params(params: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(f"device must be one of {DEVICES}")
     for key, lo, hi in (("epochs", 1, 1000), ("batch_size", 1, 256),
                         ("slices_per_epoch", 1, 10**6), ("patch", 32, 1024),
-                        ("cache_cases", 1, 64), ("val_slices_per_case", 1, 512)):
+                        ("cache_cases", 1, 64), ("val_slices_per_case", 1, 512),
+                        ("world_size", 1, 16)):
         if p.get(key) is not None and not lo <= int(p[key]) <= hi:
             raise InvalidInput(f"{key} must be between {lo} and {hi}")
     if p.get("time_budget_s") is not None and float(p["time_budget_s"]) <= 0:
