@@ -60,3 +60,23 @@ def test_killed_worker_then_resume_from_checkpoint(app, admin_api):
         assert app.state.store.exists(rows[0].weights_key)
         assert app.state.store.checksum(rows[0].weights_key) == rows[0].weights_checksum
     assert admin_api.post(f"/api/training/runs/{run_id}/resume").status_code == 409
+
+
+def test_cancel_stops_at_an_epoch_and_the_run_can_resume(app, admin_api):
+    pid = admin_api.post("/api/projects", json={"name": "cancel"}).json()["id"]
+    for i in range(3):
+        add_approved_study(app, pid, uid=f"2.25.85{i}")
+    r = admin_api.post(f"/api/projects/{pid}/training", json={**TINY, "epochs": 30})
+    run_id, job_id = r.json()["run"]["id"], r.json()["job"]["id"]
+    end = time.time() + 120
+    while time.time() < end and admin_api.get(f"/api/training/runs/{run_id}").json()["epoch"] < 1:
+        time.sleep(0.05)
+    assert admin_api.post(f"/api/jobs/{job_id}/cancel").status_code == 200
+    assert wait_job(admin_api, job_id)["state"] == "cancelled"
+    view = admin_api.get(f"/api/training/runs/{run_id}").json()
+    assert view["phase"] == "cancelled" and 1 <= view["epoch"] < 30
+    assert admin_api.get(f"/api/projects/{pid}/models").json()["count"] == 0
+    r = admin_api.post(f"/api/training/runs/{run_id}/resume")
+    assert r.status_code == 201
+    admin_api.post(f"/api/jobs/{r.json()['id']}/cancel")  # stop it again: keep the test short
+    assert wait_job(admin_api, r.json()["id"])["state"] in ("cancelled", "succeeded")

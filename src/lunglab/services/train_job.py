@@ -17,7 +17,7 @@ import torch
 from lunglab.db.models import LabelMapVersion, Study
 from lunglab.db.models_training import ModelVersion, TrainingRun
 from lunglab.db.session import session_scope
-from lunglab.services.jobs import JobContext, job_kind
+from lunglab.services.jobs import JobCancelled, JobContext, job_kind
 from lunglab.services.model_compare import compare
 from lunglab.services.model_registry import active_version, register, weights_path
 from lunglab.services.preannotate import store_for
@@ -132,14 +132,21 @@ def run_train(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     world = int(p.get("world_size") or 1)
-    if world > 1:
-        from lunglab.services.train_ddp import fine_tune_ddp
+    try:
+        if world > 1:
+            from lunglab.services.train_ddp import fine_tune_ddp
 
-        ctx.log(f"DDP: {world} processes ({'nccl' if device == 'cuda' else 'gloo'})")
-        out = fine_tune_ddp(world, net, train_refs, val_refs, config, rdir, store, ctx, run_id)
-    else:
-        out = fine_tune(net, train_refs, val_refs, config, rdir, store,
-                        on_epoch=EpochReporter(ctx, run_id, config))
+            ctx.log(f"DDP: {world} processes ({'nccl' if device == 'cuda' else 'gloo'})")
+            out = fine_tune_ddp(world, net, train_refs, val_refs, config, rdir, store, ctx,
+                                run_id)
+        else:
+            out = fine_tune(net, train_refs, val_refs, config, rdir, store,
+                            on_epoch=EpochReporter(ctx, run_id, config))
+    except BaseException as exc:
+        with session_scope(ctx.url) as db:
+            _row(db, TrainingRun, run_id).state = \
+                "cancelled" if isinstance(exc, JobCancelled) else "failed"
+        raise
     if out["resumed_from_epoch"]:
         ctx.log(f"resumed from the checkpoint of epoch {out['resumed_from_epoch']}")
         with session_scope(ctx.url) as db:
