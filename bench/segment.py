@@ -32,7 +32,11 @@ RUN_CLI = ("import typer; from lunglab.workers.cli_segment import segment; "
 
 
 def _timed_child(cmd: list[str]) -> tuple[float, float, str]:
-    """Run ``cmd``; returns (wall seconds, peak RSS in MB of that child alone, output)."""
+    """Run ``cmd``; returns (wall seconds, peak RSS in MB of that child alone, output).
+
+    Also prints the child's CPU time (user + system): on a shared machine the wall time
+    depends on other load, the CPU time much less.
+    """
     with tempfile.TemporaryFile(mode="w+") as log:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True)
@@ -41,6 +45,9 @@ def _timed_child(cmd: list[str]) -> tuple[float, float, str]:
         proc.returncode = os.waitstatus_to_exitcode(status)
         log.seek(0)
         out = log.read()
+    print(f"  [{Path(cmd[1]).name if cmd[1] != '-c' else 'lunglab segment'}] CPU time "
+          f"{usage.ru_utime + usage.ru_stime:.1f} s (user {usage.ru_utime:.1f} + sys "
+          f"{usage.ru_stime:.1f}), wall {wall:.1f} s")
     if proc.returncode != 0:
         raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{out[-2000:]}")
     return wall, usage.ru_maxrss / 1024.0, out
