@@ -26,10 +26,10 @@ APPROVED_KINDS = ("consensus", "imported")
 def approved_versions(db: Session, project_id: int) -> dict[int, int]:
     """The approved label-map version of each study of the project that has one.
 
-    Per study, in order of preference: the newest consensus version that a reviewer approved
-    or, lacking review decisions, the newest consensus version; then the version of the newest
-    ``approve`` review decision; then the newest imported version. AI proposals and readers'
-    drafts are never training data.
+    Per study, in order of preference: a consensus version a reviewer approved; the newest
+    consensus version (consensus wins where there are several); the version of the newest
+    ``approve`` review decision; the newest imported version. AI proposals and readers'
+    unapproved drafts are never training data.
 
     Returns:
         ``{study_id: version_id}``.
