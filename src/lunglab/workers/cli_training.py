@@ -76,6 +76,8 @@ def train(
     slices_per_epoch: int = 200,
     batch_size: int = 8,
     patch: Annotated[int, typer.Option(help="Training patch size in pixels.")] = 160,
+    world_size: Annotated[int, typer.Option(help="DDP processes (one per GPU with cuda).")]
+    = 1,
     resume: Annotated[int | None, typer.Option(help="Resume this failed run id instead.")] = None,
     queue: Annotated[bool, typer.Option("--queue", help="Hand the job to the configured "
                                         "runner (Celery) instead of running it here.")] = False,
@@ -97,7 +99,7 @@ def train(
                       "seed": seed, "base_version_id": base, "arch": arch,
                       "from_scratch": from_scratch,
                       "slices_per_epoch": slices_per_epoch, "batch_size": batch_size,
-                      "patch": patch}
+                      "patch": patch, "world_size": world_size}
             run, job = training.start_training(db, admin, pid, params, settings, runner)
             run_id = run.id
         job_id = job.id
