@@ -38,7 +38,8 @@ def main() -> None:
         secs = time.perf_counter() - start
         s = res["summary"]
         tta = "off" if a.no_tta else "on"
-        print(f"model {seg.loaded.name} ({seg.loaded.arch}, {seg.loaded.model_mm} mm pixels, "
+        print(f"model {seg.loaded.name} ({seg.loaded.meta['config']['arch']}, "
+              f"{seg.loaded.model_mm} mm pixels, "
               f"TTA {tta}), "
               f"validation ids {','.join(ids)}")
         for key, goal in GOALS.items():

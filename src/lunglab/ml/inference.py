@@ -20,7 +20,7 @@ from lunglab.imaging.hu import hu_window
 from lunglab.imaging.lungs import fill_holes_per_slice, fill_pleural_bites, lung_and_outside_air
 from lunglab.imaging.resample import inplane_shape, resize_probabilities, resize_slices
 from lunglab.ml.models import size_divisor
-from lunglab.ml.registry import LoadedModel, load_model, resolve_device
+from lunglab.ml.registry import DEFAULT_MODEL, LoadedModel, load_model, resolve_device
 
 BITES_MM = 2.5
 """Pixel size at which pleural bites of the final lung are found in volumes (speed)."""
@@ -89,7 +89,7 @@ def _dihedral(x: torch.Tensor, k: int, flip: bool, inverse: bool = False) -> tor
     return torch.rot90(x, -k, dims=(-2, -1))
 
 
-def predict_slices(loaded: LoadedModel, hu: np.ndarray, spacing_yx: tuple[float, float],
+def predict_slices(loaded: LoadedModel | Any, hu: np.ndarray, spacing_yx: tuple[float, float],
                    batch_size: int = 16, tta: bool = False) -> np.ndarray:
     """Per-pixel classes (0..3) of a ``[z, y, x]`` HU stack from the network.
 
@@ -152,8 +152,12 @@ class Segmenter:
 
     def __init__(self, model: str | None = None, device: str = "auto",
                  batch_size: int = 16, tta: bool | None = None) -> None:
+        from lunglab.ml.ensemble import load_ensemble, manifest_path
+
         self.device = resolve_device(device)
-        self.loaded = load_model(model, self.device)
+        manifest = manifest_path(model or DEFAULT_MODEL)
+        self.loaded: Any = (load_ensemble(manifest, self.device) if manifest
+                            else load_model(model, self.device))
         self.batch_size = batch_size
         self.tta = tta
 
@@ -161,7 +165,7 @@ class Segmenter:
     def info(self) -> dict[str, Any]:
         """Model name, version and training settings, for provenance records."""
         cfg = self.loaded.meta["config"]
-        return {"model": self.loaded.name, "version": self.loaded.meta.get("version", "1"),
+        return {"model": self.loaded.name, "version": str(self.loaded.meta.get("version", "1")),
                 "arch": cfg["arch"], "model_mm": cfg["model_mm"], "device": self.device}
 
     def _use_tta(self, n_slices: int) -> bool:
@@ -176,7 +180,10 @@ class Segmenter:
         teacher, outside_air = lung_and_outside_air(hu, volume.spacing)
         zs = _z_range(teacher)
         ys, xs = _lung_box(teacher[zs], (sy, sx), _body_box(hu[zs]))
-        classes = predict_slices(self.loaded, hu[zs, ys, xs], (sy, sx), self.batch_size,
+        few = hu.shape[0] <= TTA_MAX_SLICES
+        net = self.loaded if few or not hasattr(self.loaded, "first_member") \
+            else self.loaded.first_member()  # volumes: the first ensemble member alone (speed)
+        classes = predict_slices(net, hu[zs, ys, xs], (sy, sx), self.batch_size,
                                  tta=self._use_tta(hu.shape[0]))
         classes[outside_air[zs, ys, xs]] = 0  # the network may call air outside the body lung
         label_map = teacher.astype(np.uint8)

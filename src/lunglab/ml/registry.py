@@ -74,7 +74,7 @@ def model_path(model: str | None) -> Path:
     shipped = WEIGHTS_DIR / f"{name}.pt"
     if shipped.is_file():
         return shipped
-    available = sorted(p.stem for p in WEIGHTS_DIR.glob("*.pt"))
+    available = sorted(p.stem for p in [*WEIGHTS_DIR.glob("*.pt"), *WEIGHTS_DIR.glob("*.json")])
     raise FileNotFoundError(f"model {name!r} not found; shipped models: {available}")
 
 
