@@ -87,7 +87,7 @@ def server() -> Iterator[Server]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # ends with tests/e2e: other tests may start Playwright
 def chromium(server: Server) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
