@@ -13,7 +13,7 @@ from lunglab.ml.models import build_model
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 DEFAULT_MODEL = "lunglab-lesion2d-v1"
-"""Name of the shipped default lung/lesion model (``weights/<name>.pt``)."""
+"""Name of the shipped default model (``weights/<name>.json`` ensemble manifest or ``.pt``)."""
 
 
 @dataclass(frozen=True)
