@@ -79,7 +79,8 @@ def test_killed_worker_fails_job_and_restart_marks_interrupted(app, admin_api, s
     from lunglab.db.models import Job
 
     with session_scope(settings.resolved_database_url) as db:
-        j = Job(kind="integrity-check", state="running", project_id=pid, params={})
+        j = Job(kind="integrity-check", state="running", project_id=pid, params={},
+                runner="local")
         db.add(j)
         db.flush()
         jid = j.id
@@ -87,3 +88,21 @@ def test_killed_worker_fails_job_and_restart_marks_interrupted(app, admin_api, s
     with session_scope(settings.resolved_database_url) as db:
         assert db.get(Job, jid).state == "failed"
         assert "interrupted" in db.get(Job, jid).message
+
+
+def test_interactive_jobs_have_their_own_pool(app, admin_api):
+    """Pre-annotating a study never waits behind a long batch job (training) in the local
+    runner: the two kinds go to separate process pools, like Celery's two queues."""
+    from lunglab.workers.runners import LocalJobRunner
+
+    assert LocalJobRunner.queue_for("ai-segment") == "interactive"
+    assert LocalJobRunner.queue_for("train") == "batch"
+    assert LocalJobRunner.queue_for("integrity-check") == "batch"
+    pid = admin_api.post("/api/projects", json={"name": "p"}).json()["id"]
+    sid = add_study(app, pid, shape=(2, 32, 32))
+    batch = admin_api.post("/api/jobs", json={"kind": "integrity-check", "project_id": pid})
+    interactive = admin_api.post("/api/jobs", json={"kind": "ai-segment", "study_id": sid})
+    assert batch.status_code == interactive.status_code == 201
+    assert set(app.state.runner._pools) == {"batch", "interactive"}
+    assert _wait(admin_api, interactive.json()["id"])["state"] == "succeeded"
+    assert _wait(admin_api, batch.json()["id"])["state"] == "succeeded"

@@ -197,13 +197,16 @@ def execute_job(settings: Settings, job_id: int) -> str:
     return state
 
 
-def fail_interrupted(settings: Settings, *, worker: str | None = None) -> int:
-    """Mark jobs left ``running`` by a dead worker as failed; return how many."""
+def fail_interrupted(settings: Settings, *, worker: str | None = None,
+                     runner: str | None = None) -> int:
+    """Mark jobs left ``running`` by a dead worker (or runner) as failed; return how many."""
     n = 0
     with session_scope(settings.resolved_database_url) as db:
         q = select(Job).where(Job.state == "running")
         if worker is not None:
             q = q.where(Job.worker == worker)
+        if runner is not None:
+            q = q.where(Job.runner == runner)
         for job in db.scalars(q).all():
             _finish(job, "failed", "interrupted: the worker stopped before the job finished")
             if job.kind == "ai-segment" and job.study_id:
@@ -226,6 +229,10 @@ def mark_failed(settings: Settings, job_id: int, message: str) -> None:
                     study.ai_status = "failed"
 
 
-def queued_job_ids(settings: Settings) -> list[int]:
+def queued_jobs(settings: Settings, runner: str = "local") -> list[tuple[int, str]]:
+    """``(id, kind)`` of the jobs still queued for ``runner``, oldest first."""
     with session_scope(settings.resolved_database_url) as db:
-        return list(db.scalars(select(Job.id).where(Job.state == "queued").order_by(Job.id)))
+        rows = db.execute(select(Job.id, Job.kind).where(Job.state == "queued",
+                                                          Job.runner == runner)
+                          .order_by(Job.id)).all()
+        return [(int(i), str(k)) for i, k in rows]

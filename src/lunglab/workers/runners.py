@@ -34,9 +34,10 @@ def _run_in_child(settings_dump: dict[str, Any], job_id: int) -> str:
 class LocalJobRunner:
     """Jobs in child processes of the server (``ProcessPoolExecutor``, spawn context).
 
-    At start, jobs left ``running`` by a previous server are failed and ``queued`` ones are
-    resubmitted. A child that dies (killed, out of memory) fails its job with that reason
-    and the pool is rebuilt.
+    Two pools, like Celery's two queues: interactive jobs (pre-annotating one study) never
+    wait behind a long training run. At start, jobs left ``running`` by a previous server are
+    failed and ``queued`` ones are resubmitted. A child that dies (killed, out of memory)
+    fails its job with that reason and its pool is rebuilt.
     """
 
     name = "local"
@@ -45,33 +46,40 @@ class LocalJobRunner:
         self.settings = settings
         self._dump = settings.model_dump(mode="json")
         self._lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
+        self._pools: dict[str, ProcessPoolExecutor] = {}
 
-    def _executor(self) -> ProcessPoolExecutor:
+    @staticmethod
+    def queue_for(kind: str) -> str:
+        return "interactive" if kind in jobs.INTERACTIVE_KINDS else "batch"
+
+    def _executor(self, queue: str) -> ProcessPoolExecutor:
         with self._lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=max(1, self.settings.local_worker_processes),
-                    mp_context=mp.get_context("spawn"),
-                )
-            return self._pool
+            if queue not in self._pools:
+                workers = 1 if queue == "interactive" else max(
+                    1, self.settings.local_worker_processes)
+                self._pools[queue] = ProcessPoolExecutor(
+                    max_workers=workers, mp_context=mp.get_context("spawn"))
+            return self._pools[queue]
 
     def start(self) -> None:
-        n = jobs.fail_interrupted(self.settings)
+        n = jobs.fail_interrupted(self.settings, runner=self.name)
         if n:
             log.warning("%d job(s) were interrupted by the last shutdown and are marked failed", n)
-        for job_id in jobs.queued_job_ids(self.settings):
-            self.submit(job_id, "")
+        for job_id, kind in jobs.queued_jobs(self.settings):
+            self.submit(job_id, kind)
 
     def submit(self, job_id: int, kind: str) -> None:
+        queue = self.queue_for(kind)
         try:
-            fut = self._executor().submit(_run_in_child, self._dump, job_id)
+            fut = self._executor(queue).submit(_run_in_child, self._dump, job_id)
         except BrokenProcessPool:
-            self._reset()
-            fut = self._executor().submit(_run_in_child, self._dump, job_id)
-        fut.add_done_callback(lambda f, j=job_id: self._done(j, f))
+            self._reset(queue)
+            fut = self._executor(queue).submit(_run_in_child, self._dump, job_id)
+        fut.add_done_callback(lambda f, j=job_id, q=queue: self._done(j, q, f))
 
-    def _done(self, job_id: int, fut: Future[str]) -> None:
+    def _done(self, job_id: int, queue: str, fut: Future[str]) -> None:
+        if fut.cancelled():
+            return
         exc = fut.exception()
         if exc is None:
             return
@@ -79,25 +87,26 @@ class LocalJobRunner:
                   if isinstance(exc, BrokenProcessPool) else f"{type(exc).__name__}: {exc}")
         jobs.mark_failed(self.settings, job_id, f"failed: {reason}")
         if isinstance(exc, BrokenProcessPool):
-            self._reset()
+            self._reset(queue)
 
-    def _reset(self) -> None:
+    def _reset(self, queue: str) -> None:
         with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=False)
-            self._pool = None
+            pool = self._pools.pop(queue, None)
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=False)
 
     def worker_pids(self) -> list[int]:
-        """PIDs of the pool's child processes (for fault tests)."""
-        pool = self._pool
-        procs = getattr(pool, "_processes", None) or {}
-        return list(procs.keys())
+        """PIDs of the pools' child processes (for fault tests)."""
+        pids: list[int] = []
+        for pool in list(self._pools.values()):
+            pids += list((getattr(pool, "_processes", None) or {}).keys())
+        return pids
 
     def shutdown(self) -> None:
         with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = None
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 class CeleryJobRunner:
@@ -115,7 +124,7 @@ class CeleryJobRunner:
         return None
 
     def submit(self, job_id: int, kind: str) -> None:
-        queue = "interactive" if kind in jobs.INTERACTIVE_KINDS else "batch"
+        queue = LocalJobRunner.queue_for(kind)
         self.app.send_task("lunglab.run_job", args=[job_id], queue=queue)
 
     def shutdown(self) -> None:
