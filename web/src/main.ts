@@ -5,6 +5,8 @@ import { h, navigate } from "./dom";
 import { loginPage } from "./pages/login";
 import { homePage, projectPage } from "./pages/project";
 import { studyPage } from "./pages/study";
+import { boardPage, dashboardPage, reviewPage } from "./pages/collab";
+import { modelsPage, queuePage, runRedirect, trainingJobPage } from "./pages/training";
 
 export interface Session { user: UserPublic }
 let current: Session | null = null;
@@ -34,7 +36,14 @@ async function route(): Promise<void> {
   }
   topbar(current);
   let m: RegExpMatchArray | null;
-  if ((m = path.match(/^\/studies\/(\d+)/))) cleanup = await studyPage(app, current, Number(m[1]));
+  if ((m = path.match(/^\/studies\/(\d+)\/review/))) cleanup = await reviewPage(app, current, Number(m[1]));
+  else if ((m = path.match(/^\/projects\/(\d+)\/board/))) cleanup = await boardPage(app, current, Number(m[1]));
+  else if ((m = path.match(/^\/projects\/(\d+)\/agreement/))) cleanup = await dashboardPage(app, current, Number(m[1]));
+  else if ((m = path.match(/^\/projects\/(\d+)\/models/))) cleanup = await modelsPage(app, current, Number(m[1]));
+  else if ((m = path.match(/^\/training\/jobs\/(\d+)/))) cleanup = await trainingJobPage(app, current, Number(m[1]));
+  else if ((m = path.match(/^\/training\/runs\/(\d+)/))) cleanup = await runRedirect(app, current, Number(m[1]));
+  else if (path === "/queue") cleanup = await queuePage(app);
+  else if ((m = path.match(/^\/studies\/(\d+)/))) cleanup = await studyPage(app, current, Number(m[1]));
   else if ((m = path.match(/^\/projects\/(\d+)/))) cleanup = await projectPage(app, current, Number(m[1]));
   else cleanup = await homePage(app, current);
 }

@@ -4,6 +4,9 @@ import { fmtTime, h, navigate } from "../dom";
 import { filesFromDrop, filesFromInput, type PathedFile } from "../io/collect-files";
 import { uploadMultipart, uploadResumable, type UploadProgress } from "../io/resumable-upload";
 import type { Session } from "../main";
+import { getJson, type AssignmentOut, type List } from "../core/api";
+import { projectNav } from "./collab";
+import { annotateNextPanel, trainButton } from "./training";
 
 export async function homePage(app: HTMLElement, _s: Session): Promise<() => void> {
   const { data } = await api.projects();
@@ -59,9 +62,31 @@ export async function projectPage(app: HTMLElement, s: Session, pid: number): Pr
   q.addEventListener("input", () => { clearTimeout(timer); timer = window.setTimeout(load, 250); });
   ai.addEventListener("change", load);
 
+  const reviewer = canImport || project.my_role === "reviewer";
+  app.append(projectNav(pid, project, s, `/projects/${pid}`));
+  // the reader's own assignments with their states (blinded: only their own)
+  const mineBody = h("tbody");
+  const loadMine = async () => {
+    const mine = (await getJson<List<AssignmentOut>>(`/api/projects/${pid}/assignments?username=${encodeURIComponent(s.user.username)}`)).data;
+    mineBody.innerHTML = "";
+    for (const a of mine) {
+      const open = () => navigate(`/studies/${a.study_id}`);
+      mineBody.append(h("tr", { class: "study-row", tabindex: 0, "data-assignment": a.id, "data-study-id": a.study_id, onclick: open,
+        onkeydown: (e: Event) => { if ((e as KeyboardEvent).key === "Enter") open(); } },
+        h("td", {}, a.study_name), h("td", {}, h("span", { class: `badge st-${a.state}` }, a.state.replace("_", " "))),
+        h("td", {}, a.start_from ?? "—"), h("td", { class: "num" }, `${Math.round(a.active_seconds / 60)} min`), h("td", {}, fmtTime(a.submitted_at))));
+    }
+    mineSection.hidden = mine.length === 0;
+  };
+  const mineSection = h("section", { class: "card", id: "my-assignments", hidden: true }, h("h2", {}, "My assignments"),
+    h("table", { class: "worklist" }, h("thead", {}, h("tr", {}, ...["Study", "State", "Started from", "Active", "Submitted"].map((t) => h("th", {}, t)))), mineBody));
+  app.append(mineSection);
+  loadMine().catch(() => null);
   app.append(h("section", { class: "card" },
-    h("h1", {}, project.name), project.description ? h("p", { class: "muted" }, project.description) : null,
+    h("div", { class: "study-header" }, h("h1", {}, project.name), h("span", { class: "spacer" }), canImport ? trainButton(pid) : null,
+      reviewer ? h("a", { href: `/projects/${pid}/models` , onclick: (e: Event) => { e.preventDefault(); navigate(`/projects/${pid}/models`); } }, "Models") : null), project.description ? h("p", { class: "muted" }, project.description) : null,
     h("div", { class: "filters" }, q, ai, count), table));
+  if (canImport) app.append(annotateNextPanel(pid));
   if (canImport) app.append(importPanel(pid, load));
   await load();
   (tbody.querySelector("tr.study-row") as HTMLElement | null)?.focus();

@@ -1,5 +1,5 @@
 /** Study view: MPR + 3D, window presets, label overlay and legend, editing tools, versions. */
-import { api, ApiError, request, type ProjectPublic, type StudyPublic, type VersionPublic } from "../core/api";
+import { api, ApiError, getJson, request, sendJson, type AssignmentDetail, type AssignmentOut, type List, type ProjectPublic, type StudyPublic, type VersionPublic } from "../core/api";
 import { gzipBytes, maybeGunzip, parseNifti } from "../core/nifti";
 import { CtVolume, LabelMap, type Geometry } from "../core/volume";
 import { deleteDraft, draftKey, loadDraft, saveDraft } from "../core/draft-store";
@@ -19,7 +19,7 @@ type Pane = Orientation | "3d";
  * Downloads a NIfTI (gzip or not) and parses it. Gzip is inflated while it downloads (streamed
  * through the browser's DecompressionStream), so transfer and inflation overlap.
  */
-async function fetchNifti(url: string, onBytes?: (n: number) => void, t?: Record<string, number>): Promise<ReturnType<typeof parseNifti>> {
+export async function fetchNifti(url: string, onBytes?: (n: number) => void, t?: Record<string, number>): Promise<ReturnType<typeof parseNifti>> {
   const t0 = performance.now();
   const res = await request("GET", url);
   let raw: ArrayBuffer;
@@ -271,14 +271,17 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
       fd.append("base_version_id", baseVersionId === null ? "" : String(baseVersionId));
       fd.append("message", force ? "kept over a newer version" : "");
       const rev = labels.revision;
-      const v: VersionPublic = await (await request("POST", `/api/studies/${sid}/versions`, fd)).json();
+      if (reviewCopyOf !== null) { fd.set("base_version_id", String(reviewCopyOf)); fd.append("approve", approveCopy.checked ? "true" : "false"); fd.set("message", `review copy of v${reviewCopyOf}`); }
+      const v: VersionPublic = await (await request("POST", reviewCopyOf !== null ? `/api/studies/${sid}/review-copies` : `/api/studies/${sid}/versions`, fd)).json();
+      if (reviewCopyOf !== null) { reviewCopyOf = null; copyBar.remove(); say(`Saved review copy v${v.id}${approveCopy.checked ? " and approved it" : ""}.`); }
       baseVersionId = v.id; savedRevision = rev;
       (dbg.timings as Record<string, number>).save = performance.now() - ts;
       say(`Saved version ${v.id}.`);
       await deleteDraft(draftKey(session.user.username, sid)).catch(() => null);
       await refreshVersions();
     } catch (e) {
-      if (e instanceof ApiError && e.status === 409) conflictDialog(e);
+      if (e instanceof ApiError && e.status === 409 && typeof e.detail === "object" && e.detail && "assignment_state" in e.detail) say(e.message);
+      else if (e instanceof ApiError && e.status === 409) conflictDialog(e);
       else say(`Save failed: ${(e as Error).message}`);
     } finally { saveBtn.disabled = false; saving = false; sync(); }
   }
@@ -409,6 +412,81 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
   dbg.ready = true;
   void refreshVersions();
   sync();
+
+  // ---------- review copy ("edit a copy and approve", reviewers) ----------
+  let reviewCopyOf: number | null = null;
+  const approveCopy = h("input", { type: "checkbox", id: "approve-copy", checked: true });
+  const copyBar = h("div", { class: "draft-banner", id: "review-copy-bar" });
+  const askedCopy = Number(new URLSearchParams(location.search).get("review_copy_of"));
+  if (askedCopy) {
+    await loadVersion(askedCopy, true);
+    reviewCopyOf = askedCopy;
+    copyBar.append(`Editing a review copy of version ${askedCopy}. Save stores it as your copy. `, h("label", {}, approveCopy, " and approve it"), " ",
+      h("a", { href: `/studies/${sid}/review` }, "Back to review"));
+    header.after(copyBar);
+  }
+
+  // ---------- reader's assignment: start, active-time heartbeats, submit, comments ----------
+  const assignBox = h("div", { id: "assignment-box" });
+  side.prepend(assignBox);
+  let assignment: AssignmentDetail | null = null;
+  let lastInput = performance.now(), activeMs = 0, lastTick = performance.now();
+  const markActive = () => { lastInput = performance.now(); };
+  for (const ev of ["pointermove", "pointerdown", "keydown", "wheel"]) document.addEventListener(ev, markActive, { passive: true });
+  const ticker = window.setInterval(() => {
+    const now = performance.now();
+    if (assignment && !document.hidden && document.hasFocus() && now - lastInput < 30000) activeMs += now - lastTick;
+    lastTick = now;
+  }, 1000);
+  const sendHeartbeat = async () => {
+    if (!assignment || !["assigned", "in_progress", "returned"].includes(assignment.state) || activeMs < 1000) return;
+    const seconds = Math.round(activeMs / 1000); activeMs -= seconds * 1000;
+    try {
+      const r = await sendJson<{ active_seconds: number }>("POST", `/api/assignments/${assignment.id}/heartbeat`, { seconds });
+      assignment.active_seconds = r.active_seconds; dbg.activeSeconds = r.active_seconds; renderAssignment();
+    } catch { /* submitted meanwhile or offline: drop this beat */ }
+  };
+  const heartbeat = window.setInterval(() => void sendHeartbeat(), 30000);
+  dbg.heartbeat = sendHeartbeat;
+  function renderAssignment(): void {
+    assignBox.innerHTML = "";
+    if (!assignment) return;
+    const a = assignment;
+    const editable = ["assigned", "in_progress", "returned"].includes(a.state);
+    assignBox.append(h("h2", {}, "My assignment"),
+      h("div", {}, h("span", { class: `badge st-${a.state}`, id: "assignment-state" }, a.state.replace("_", " ")),
+        ` · active ${Math.round(a.active_seconds / 60)} min · started from ${a.start_from ?? "—"}`),
+      editable ? h("button", { class: "primary", id: "submit-assignment", onclick: () => void submit() }, "Submit for review") :
+        h("div", { class: "muted" }, a.state === "submitted" ? `Submitted version ${a.submitted_version_id}; frozen until a reviewer decides.` : "Approved."),
+      h("ul", { class: "comments", id: "assignment-comments" },
+        ...a.decisions.map((d) => h("li", { class: `decision ${d.decision}` }, h("span", { class: `badge st-${d.decision === "approve" ? "approved" : "returned"}` }, d.decision === "approve" ? "approved" : "returned"),
+          ` by ${d.reviewer}${d.comment ? `: ${d.comment}` : ""}`)),
+        ...a.comments.map((c) => h("li", { class: "comment" }, h("strong", {}, c.author), `: ${c.text}`,
+          c.slice_index !== null ? h("button", { class: "link", onclick: () => { const v = viewer.view("axial"); if (v) { viewer.scroll(v, c.slice_index! - viewer.cursor[2]); } } }, ` → slice ${c.slice_index}${c.position ? ` (${c.position.join(", ")})` : ""}`) : null))));
+  }
+  async function submit(): Promise<void> {
+    if (!assignment) return;
+    if (labels.revision !== savedRevision || baseVersionId === null) await save();
+    try {
+      const a = await sendJson<AssignmentOut>("POST", `/api/assignments/${assignment.id}/submit`, {});
+      assignment = { ...assignment, ...a }; say("Submitted for review."); renderAssignment();
+    } catch (e) { say(`Submit failed: ${(e as Error).message}`); }
+  }
+  try {
+    const mine = (await getJson<List<AssignmentOut>>("/api/me/assignments")).data.filter((a) => a.study_id === sid);
+    const open = mine.find((a) => a.state !== "approved") ?? mine[0];
+    if (open) {
+      let a: AssignmentOut = open;
+      const fresh = a.state === "assigned";
+      if (fresh) a = await sendJson<AssignmentOut>("POST", `/api/assignments/${a.id}/start`, {});
+      assignment = await getJson<AssignmentDetail>(`/api/assignments/${a.id}`);
+      dbg.assignment = assignment;
+      if (fresh && assignment.start_from === "empty" && labels.counts.some((n, i) => i > 0 && n > 0)) {
+        labels.replace(new Uint8Array(labels.data.length)); savedRevision = labels.revision; say("Starting from an empty label map (project setting)."); sync();
+      }
+      renderAssignment();
+    }
+  } catch { /* no assignments API or none: plain editing */ }
   loadDraft(dKey).then((d) => {
     if (!d) return;
     const bar = h("div", { class: "draft-banner", id: "draft-banner", role: "alert" },
@@ -430,6 +508,9 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
     document.removeEventListener("keydown", onKey);
     window.removeEventListener("resize", onResize);
     window.removeEventListener("beforeunload", onUnload);
+    void sendHeartbeat();
+    for (const ev of ["pointermove", "pointerdown", "keydown", "wheel"]) document.removeEventListener(ev, markActive);
+    clearInterval(ticker); clearInterval(heartbeat);
     clearInterval(autosave); clearInterval(refresh3d); r3d?.dispose(); sheet.close();
   };
 }
