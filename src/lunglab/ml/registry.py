@@ -64,6 +64,9 @@ def resolve_device(device: str = "auto") -> str:
 def model_path(model: str | None) -> Path:
     """Checkpoint file of a shipped model name or an explicit ``.pt`` path.
 
+    For an ensemble manifest (``weights/<name>.json``, e.g. the default) this is the first
+    member's checkpoint, so callers that need one network (fine-tuning, uncertainty) get one.
+
     Raises:
         FileNotFoundError: if neither exists.
     """
@@ -74,6 +77,11 @@ def model_path(model: str | None) -> Path:
     shipped = WEIGHTS_DIR / f"{name}.pt"
     if shipped.is_file():
         return shipped
+    manifest = WEIGHTS_DIR / f"{name}.json"
+    if manifest.is_file():  # an ensemble: a single network means its first member
+        members = json.loads(manifest.read_text()).get("members", [])
+        if members:
+            return model_path(members[0])
     available = sorted(p.stem for p in [*WEIGHTS_DIR.glob("*.pt"), *WEIGHTS_DIR.glob("*.json")])
     raise FileNotFoundError(f"model {name!r} not found; shipped models: {available}")
 

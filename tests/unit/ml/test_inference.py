@@ -69,3 +69,15 @@ def test_network_lung_in_outside_air_is_dropped(tiny_checkpoint, monkeypatch):
     outside = vol.array < -900
     outside[:, 20:76, 20:76] = False  # air around the body, away from the lungs
     assert not (label_map[outside] > 0).any()
+
+
+def test_default_name_resolves_to_one_network_and_to_the_ensemble():
+    from lunglab.ml.registry import DEFAULT_MODEL, WEIGHTS_DIR, load_model
+
+    if not (WEIGHTS_DIR / f"{DEFAULT_MODEL}.json").is_file():
+        pytest.skip("default model is not an ensemble")
+    single = load_model(None, "cpu")
+    assert single.name == "lunglab-segresnet2d-v1"
+    seg = Segmenter(None, "cpu")
+    assert seg.info["model"] == DEFAULT_MODEL
+    assert len(seg.loaded.members) == 2
