@@ -212,7 +212,7 @@ export async function reviewPage(app: HTMLElement, s: Session, sid: number): Pro
 
   const volCell = (v: VersionPublic, l: string) => h("td", { class: "num" }, `${(v.volumes_ml?.[l] ?? 0).toFixed(1)}`);
   async function approve(vid: number, comment = ""): Promise<void> {
-    try { await sendJson("POST", `/api/studies/${sid}/approve`, { version_id: vid, comment: comment || null }); say(`Approved version ${vid}.`); await reload(); }
+    try { await sendJson("POST", `/api/studies/${sid}/approve`, comment ? { version_id: vid, comment } : { version_id: vid }); say(`Approved version ${vid}.`); await reload(); }
     catch (e) { say((e as Error).message, true); }
   }
   async function consensus(method: "staple" | "majority"): Promise<void> {
