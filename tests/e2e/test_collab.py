@@ -46,10 +46,11 @@ def reader_page(chromium, server: Server, user: str):  # noqa: ANN001, ANN201
     return ctx, pg, errors
 
 
-def annotate_and_submit(pg, server: Server, sid: int, y: int, x0: int, x1: int) -> int:  # noqa: ANN001
-    open_study(pg, server, sid)
-    pg.locator("#assignment-state").wait_for()
-    assert "in progress" in pg.inner_text("#assignment-state")
+def annotate_and_submit(pg, server: Server, sid: int, y: int, x0: int, x1: int, reopen: bool = True) -> int:  # noqa: ANN001
+    if reopen:
+        open_study(pg, server, sid)
+        pg.locator("#assignment-state").wait_for()
+        assert "in progress" in pg.inner_text("#assignment-state")
     use_single_axial(pg)
     set_brush(pg, "b", 2, 4)
     z = current_slice(pg)
@@ -114,6 +115,27 @@ def test_two_blinded_readers_review_staple_and_dashboard(page, chromium, server:
         page.select_option("#review-mode", "overlay")
         assert page.locator(".review-canvas").count() == 1
         page.select_option("#review-mode", "side")
+
+        # --- return bob's reading with a note anchored to a slice + position; bob fixes and resubmits
+        canvas = page.locator('.review-canvas[data-layer="v%d"]' % vb)
+        box = canvas.bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5)
+        assert "Anchor: slice" in page.inner_text("#anchor-text")
+        page.select_option("#return-target", label="bob")
+        page.fill("#return-comment", "Lesion extends further laterally")
+        page.fill("#anchor-note", "check this edge")
+        page.click("#return-btn")
+        page.wait_for_function("document.querySelector('#review-msg').textContent.includes('Returned')")
+        open_study(pb, server, sid)
+        pb.locator("#assignment-state").wait_for()
+        assert "returned" in pb.inner_text("#assignment-state")
+        notes = pb.inner_text("#assignment-comments")
+        assert "Lesion extends further laterally" in notes and "check this edge" in notes and "slice" in notes
+        vb = annotate_and_submit(pb, server, sid, 250, 300, 340, reopen=False)
+        page.reload()
+        page.wait_for_function("window.__review && window.__review.ready === true", timeout=120_000)
+        assert page.locator(f'#review-readers tr[data-version="{vb}"]').count() == 1
+        assert "check this edge" in page.inner_text("#review-comments")
 
         # --- STAPLE consensus, approved
         page.click("#consensus-staple")

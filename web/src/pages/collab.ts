@@ -41,6 +41,11 @@ export async function boardPage(app: HTMLElement, s: Session, pid: number): Prom
   const perStudy = h("input", { type: "number", min: 1, max: 5, value: "2", id: "auto-n", "aria-label": "Readers per study" });
   const quota = h("input", { type: "number", min: 1, placeholder: "none", id: "auto-quota", "aria-label": "Quota per reader" });
   const onlySel = h("input", { type: "checkbox", id: "auto-only-selected" });
+  const startSel = h("select", { id: "reader-start", "aria-label": "Readers start from", onchange: async () => {
+    try { project = await sendJson<ProjectPublic>("PATCH", `/api/projects/${pid}`, { settings: { reader_start: startSel.value } }); say(`Readers now start from ${startSel.value === "ai" ? "the AI proposal" : "an empty map"}.`); }
+    catch (e) { say((e as Error).message, true); }
+  } }, h("option", { value: "ai" }, "the AI proposal"), h("option", { value: "empty" }, "an empty label map"));
+  startSel.value = String(project.settings?.reader_start ?? "ai");
   let studies: StudyPublic[] = [];
   let members: MemberPublic[] = [];
   const selectedStudies = () => Array.from(tbody.querySelectorAll<HTMLInputElement>("input.pick:checked")).map((c) => Number(c.value));
@@ -102,7 +107,7 @@ export async function boardPage(app: HTMLElement, s: Session, pid: number): Prom
     h("h1", {}, "Assignment board"),
     h("p", { class: "muted" }, "Readers are blinded: each sees only their own work (and shared AI / consensus versions) until review."),
     h("div", { class: "board-controls" },
-      h("div", {}, h("h2", {}, "Readers"), readersBox),
+      h("div", {}, h("h2", {}, "Readers"), readersBox, h("label", {}, "Readers start from ", startSel)),
       h("div", {}, h("h2", {}, "By hand"), h("button", { class: "primary", id: "assign-selected", onclick: assign }, "Assign selected studies to selected readers")),
       h("div", {}, h("h2", {}, "Automatically"),
         h("label", {}, "Readers per study ", perStudy), " ", h("label", {}, "Quota per reader ", quota), " ",

@@ -71,7 +71,7 @@ export async function projectPage(app: HTMLElement, s: Session, pid: number): Pr
     mineBody.innerHTML = "";
     for (const a of mine) {
       const open = () => navigate(`/studies/${a.study_id}`);
-      mineBody.append(h("tr", { class: "study-row", tabindex: 0, "data-assignment": a.id, "data-study-id": a.study_id, onclick: open,
+      mineBody.append(h("tr", { class: "assignment-row", tabindex: 0, "data-assignment": a.id, "data-study-id": a.study_id, onclick: open,
         onkeydown: (e: Event) => { if ((e as KeyboardEvent).key === "Enter") open(); } },
         h("td", {}, a.study_name), h("td", {}, h("span", { class: `badge st-${a.state}` }, a.state.replace("_", " "))),
         h("td", {}, a.start_from ?? "—"), h("td", { class: "num" }, `${Math.round(a.active_seconds / 60)} min`), h("td", {}, fmtTime(a.submitted_at))));

@@ -428,6 +428,7 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
 
   // ---------- reader's assignment: start, active-time heartbeats, submit, comments ----------
   const assignBox = h("div", { id: "assignment-box" });
+  const replyIn = h("input", { id: "reply-text", placeholder: "Reply to the reviewer", "aria-label": "Reply to the reviewer" });
   side.prepend(assignBox);
   let assignment: AssignmentDetail | null = null;
   let lastInput = performance.now(), activeMs = 0, lastTick = performance.now();
@@ -462,7 +463,14 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
         ...a.decisions.map((d) => h("li", { class: `decision ${d.decision}` }, h("span", { class: `badge st-${d.decision === "approve" ? "approved" : "returned"}` }, d.decision === "approve" ? "approved" : "returned"),
           ` by ${d.reviewer}${d.comment ? `: ${d.comment}` : ""}`)),
         ...a.comments.map((c) => h("li", { class: "comment" }, h("strong", {}, c.author), `: ${c.text}`,
-          c.slice_index !== null ? h("button", { class: "link", onclick: () => { const v = viewer.view("axial"); if (v) { viewer.scroll(v, c.slice_index! - viewer.cursor[2]); } } }, ` → slice ${c.slice_index}${c.position ? ` (${c.position.join(", ")})` : ""}`) : null))));
+          c.slice_index !== null ? h("button", { class: "link", onclick: () => { const v = viewer.view("axial"); if (v) { viewer.scroll(v, c.slice_index! - viewer.cursor[2]); } } }, ` → slice ${c.slice_index}${c.position ? ` (${c.position.join(", ")})` : ""}`) : null))),
+      a.comments.length || a.decisions.length ? h("div", { class: "reply" }, replyIn, h("button", { id: "reply-btn", onclick: async () => {
+        if (!replyIn.value.trim()) return;
+        try {
+          await sendJson("POST", `/api/studies/${sid}/comments`, { text: replyIn.value.trim(), assignment_id: a.id });
+          replyIn.value = ""; assignment = await getJson<AssignmentDetail>(`/api/assignments/${a.id}`); renderAssignment();
+        } catch (e) { say((e as Error).message); }
+      } }, "Reply")) : "");
   }
   async function submit(): Promise<void> {
     if (!assignment) return;
