@@ -190,7 +190,7 @@ export async function modelsPage(app: HTMLElement, s: Session, pid: number): Pro
       tbody.append(h("tr", { "data-model": m.id, "data-state": m.state, class: m.state === "active" ? "active-row" : "" },
         h("td", {}, h("strong", {}, m.name), h("div", { class: "muted" }, `#${m.number} · ${m.arch} · seed ${m.seed}`)),
         h("td", {}, h("span", { class: `badge model-${m.state}` }, m.state)),
-        h("td", {}, m.lineage.map((l) => l.name).join(" ← ") || m.base_model || "—"),
+        h("td", { class: "lineage" }, [...m.lineage.map((l) => l.name), m.lineage[m.lineage.length - 1]?.base_model ?? m.base_model].filter(Boolean).join(" ← ") || "—"),
         h("td", {}, `${m.created_by ?? "—"}`, h("div", { class: "muted" }, fmtTime(m.created_at)), m.promoted_at ? h("div", { class: "muted" }, `promoted ${fmtTime(m.promoted_at)}`) : null,
           m.promotion_reason ? h("div", { class: "muted" }, `override: ${m.promotion_reason}`) : null),
         h("td", { class: "num" }, LABELS.map((l) => `${l} ${f3(dice[l])}`).join(" · "), h("div", { class: "muted" }, `${m.data_snapshot.length} studies, val ${m.val_study_ids.join(", ")}${m.metrics?.epochs ? ` · ${m.metrics.epochs} epochs` : ""}`),

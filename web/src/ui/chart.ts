@@ -52,7 +52,7 @@ export function lineChart(series: Series[], opts: { width?: number; height?: num
 
 /** Horizontal bars with values in 0..max; `null` shows as "n/a". */
 export function barChart(rows: { name: string; value: number | null; color?: string }[], opts: { width?: number; max?: number; title?: string; threshold?: number; id?: string } = {}): SVGSVGElement {
-  const W = opts.width ?? 460, rowH = 18, L = 150, T = opts.title ? 22 : 4;
+  const W = opts.width ?? 460, rowH = 18, L = 210, T = opts.title ? 22 : 4;
   const H = T + rows.length * rowH + 6;
   const max = opts.max ?? Math.max(1e-9, ...rows.map((r) => r.value ?? 0));
   const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: "chart", role: "img" }) as SVGSVGElement;
