@@ -95,3 +95,28 @@ def test_error_messages_do_not_echo_passwords(app, make_user):
         assert r.status_code == 401 and "Sup3rSecret" not in r.text
         r = c.post("/api/auth/login", json={"username": "ann", "password": PASSWORD})
         assert r.status_code == 200 and PASSWORD not in r.text
+
+
+def test_invalid_header_values_never_reach_the_log(admin_api, tmp_path, caplog, recwarn):
+    """pydicom quotes invalid values in its warnings; uploads must not put them in the log."""
+    import pydicom
+
+    from tests.dicom_factory import make_ct_series
+
+    make_ct_series(tmp_path / "s", shape=(3, 16, 16))
+    parts = []
+    for i, p in enumerate(sorted((tmp_path / "s").glob("*"))):
+        ds = pydicom.dcmread(p)
+        ds.PatientBirthDate = "DOE-JANE-1970"  # invalid DA
+        ds.StudyInstanceUID = "1.2.NOT.A.UID.DOEJANE"  # invalid UI
+        out = tmp_path / f"bad{i}.dcm"
+        ds.save_as(out)
+        parts.append(("files", (out.name, out.read_bytes(), "application/dicom")))
+    caplog.clear()
+    caplog.set_level("DEBUG")
+    recwarn.clear()
+    pid = admin_api.post("/api/projects", json={"name": "p"}).json()["id"]
+    r = admin_api.post(f"/api/projects/{pid}/import", files=parts)
+    assert r.status_code == 200
+    seen = caplog.text + " ".join(str(w.message) for w in recwarn) + r.text
+    assert "DOEJANE" not in seen and "DOE-JANE" not in seen

@@ -21,6 +21,9 @@ from lunglab.domain.errors import InvalidInput
 # Some scanners write private elements with a length that does not match their VR (the real
 # test series has one in (01F1,1026)). Reading them as UN keeps the rest of the file usable.
 pydicom.config.convert_wrong_length_to_UN = True
+# pydicom's validation warnings quote the offending value, which may be a patient's name or
+# a UID: uploaded headers must never reach the log, so reading does not validate values.
+pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
 
 #: SOP classes of single-frame CT images that LungLab reads.
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
