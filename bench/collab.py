@@ -202,7 +202,8 @@ def verify(settings, results: dict[str, list[dict]]) -> dict[str, int]:  # type:
     store = make_store("local", settings.data_dir / "store")
     lost = corrupted = 0
     with session_scope(settings.resolved_database_url) as db:
-        stored = db.scalar(select(func.count()).select_from(LabelMapVersion)) or 0
+        stored = db.scalar(select(func.count()).select_from(LabelMapVersion)
+                           .where(LabelMapVersion.kind == "human")) or 0
         for rows in results.values():
             for row in rows:
                 if row["status"] != 201:

@@ -168,3 +168,23 @@ def _try(fn) -> None:  # type: ignore[no-untyped-def]
         fn()
     except httpx.HTTPError:
         pass
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_job_workers_do_not_outlive_the_server(server, sig):
+    """The local runner's worker processes exit with the server, even after a SIGKILL."""
+    c = server.client()
+    pid = c.post("/api/projects", json={"name": "p"}).json()["id"]
+    job = c.post("/api/jobs", json={"kind": "integrity-check", "project_id": pid}).json()
+    end = time.time() + 60
+    while c.get(f"/api/jobs/{job['id']}").json()["state"] != "succeeded" and time.time() < end:
+        time.sleep(0.2)
+    kids = subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True,
+                          text=True, check=False).stdout.split()
+    assert kids, "the job ran in no child process"
+    server.proc.send_signal(sig)
+    server.proc.wait(timeout=30)
+    end = time.time() + 10
+    while any(os.path.exists(f"/proc/{k}") for k in kids) and time.time() < end:
+        time.sleep(0.2)
+    assert [k for k in kids if os.path.exists(f"/proc/{k}")] == []

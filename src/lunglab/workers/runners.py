@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import os
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
@@ -24,6 +26,20 @@ class JobRunner(Protocol):
     def start(self) -> None: ...
 
     def shutdown(self) -> None: ...
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Pool initializer: a worker whose server died (even by SIGKILL) exits too.
+
+    A ``ProcessPoolExecutor`` worker holds both ends of its call queue, so it never sees the
+    parent go away and would idle forever as an orphan.
+    """
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="lunglab-parent-watch", daemon=True).start()
 
 
 def _run_in_child(settings_dump: dict[str, Any], job_id: int) -> str:
@@ -58,7 +74,8 @@ class LocalJobRunner:
                 workers = 1 if queue == "interactive" else max(
                     1, self.settings.local_worker_processes)
                 self._pools[queue] = ProcessPoolExecutor(
-                    max_workers=workers, mp_context=mp.get_context("spawn"))
+                    max_workers=workers, mp_context=mp.get_context("spawn"),
+                    initializer=_exit_with_parent, initargs=(os.getpid(),))
             return self._pools[queue]
 
     def start(self) -> None:
@@ -103,10 +120,18 @@ class LocalJobRunner:
         return pids
 
     def shutdown(self) -> None:
+        """Stop the pools and their processes; a job cut short is failed (and a training
+        run resumed from its checkpoint) at the next start."""
         with self._lock:
             pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
+            procs = list((getattr(pool, "_processes", None) or {}).values())
             pool.shutdown(wait=False, cancel_futures=True)
+            for proc in procs:
+                if proc.is_alive():
+                    proc.terminate()
+            for proc in procs:
+                proc.join(timeout=5)
 
 
 class CeleryJobRunner:
