@@ -7,7 +7,7 @@ SHARED ?= $(abspath ../shared)
 DEMO_SERIES := $(SHARED)/data/chest-ct-dicom-series/series
 export LUNGLAB_SHARED_DIR := $(SHARED)
 
-.PHONY: install venv web browser run test test-fast lint bench clean
+.PHONY: install venv web browser run test test-fast lint bench clean audit
 
 install: venv web
 
@@ -48,3 +48,9 @@ bench: install
 
 clean:
 	rm -rf $(VENV) web/node_modules web/dist
+
+audit: venv
+	# needs a machine that reaches PyPI's and npm's vulnerability services (see docs/reliability.md)
+	$(BIN)/pip install -q pip-audit
+	$(BIN)/pip-audit --skip-editable $(foreach id,$(shell grep -o '^| [A-Z]*-[0-9A-Za-z-]*' docs/audit-exceptions.md 2>/dev/null | cut -c3-),--ignore-vuln $(id))
+	cd web && npm audit --omit=dev
