@@ -52,5 +52,5 @@ clean:
 audit: venv
 	# needs a machine that reaches PyPI's and npm's vulnerability services (see docs/reliability.md)
 	$(BIN)/pip install -q pip-audit
-	$(BIN)/pip-audit --skip-editable $(foreach id,$(shell grep -o '^| [A-Z]*-[0-9A-Za-z-]*' docs/audit-exceptions.md 2>/dev/null | cut -c3-),--ignore-vuln $(id))
+	$(BIN)/pip-audit --skip-editable $(foreach id,$(shell grep -oE '^\| [A-Z][A-Z0-9]+-[0-9A-Za-z-]+' docs/audit-exceptions.md 2>/dev/null | cut -c3-),--ignore-vuln $(id))
 	cd web && npm audit --omit=dev
