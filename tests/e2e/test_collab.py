@@ -152,6 +152,20 @@ def test_two_blinded_readers_review_staple_and_dashboard(page, chromium, server:
         assert {r["state"] for r in review["readers"]} == {"approved"}
         screenshot(page, "review")
 
+        # --- "edit a copy and approve": the reviewer edits the consensus and approves the copy
+        page.goto(f"{server.base}/studies/{sid}?review_copy_of={cid}")
+        page.wait_for_function("window.__lunglab && window.__lunglab.ready === true", timeout=120_000)
+        page.locator("#review-copy-bar").wait_for()
+        use_single_axial(page)
+        set_brush(page, "b", 3, 3)
+        stroke(page, current_slice(page), 200, 250, 262)
+        page.click("#save")
+        page.wait_for_function("/review copy|failed/.test(document.querySelector('#study-msg').textContent)")
+        assert 'review copy' in page.inner_text('#study-msg'), page.inner_text('#study-msg')
+        review = api.get(f"/api/studies/{sid}/review").json()
+        copy = [v for v in review["other_versions"] if v["id"] == review["final_version_id"]]
+        assert review["final_version_id"] != cid and copy and copy[0]["kind"] == "human"
+
         # --- the reader sees the decision
         open_study(pa, server, sid)
         pa.locator("#assignment-state").wait_for()

@@ -108,7 +108,18 @@ def test_train_compare_promote_preannotate_rollback(page, server: Server) -> Non
     assert row.locator("a", has_text="onnx").count() == 1
     assert model["name"] in page.inner_text("#active-model")
     screenshot(page, "models")
+    page.click("#rollback-previous")  # the first promoted version has no predecessor: explained
+    page.wait_for_function("document.querySelector('#models-msg').textContent.length > 0")
     page.click("#rollback-default")
     page.wait_for_function("document.querySelector('#active-model').textContent.includes('shipped default')")
     assert api.get(f"/api/models/{mid}").json()["state"] != "active"
     assert api.get(f"/api/projects/{pid}/models").json()["active_id"] is None
+
+    # the queue view and the admin's "annotate next" list
+    page.goto(f"{server.base}/queue")
+    page.locator("#queue-running").wait_for()
+    page.goto(f"{server.base}/projects/{pid}")
+    page.locator("#annotate-next").wait_for()
+    page.click("#annotate-next-refresh")
+    page.wait_for_function("/Scoring (succeeded|failed)/.test(document.querySelector('#annotate-next-status').textContent)", timeout=300_000)
+    assert "succeeded" in page.inner_text("#annotate-next-status")

@@ -273,10 +273,11 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
       const rev = labels.revision;
       if (reviewCopyOf !== null) { fd.set("base_version_id", String(reviewCopyOf)); fd.append("approve", approveCopy.checked ? "true" : "false"); fd.set("message", `review copy of v${reviewCopyOf}`); }
       const v: VersionPublic = await (await request("POST", reviewCopyOf !== null ? `/api/studies/${sid}/review-copies` : `/api/studies/${sid}/versions`, fd)).json();
-      if (reviewCopyOf !== null) { reviewCopyOf = null; copyBar.remove(); say(`Saved review copy v${v.id}${approveCopy.checked ? " and approved it" : ""}.`); }
+      const wasCopy = reviewCopyOf !== null;
+      if (wasCopy) { reviewCopyOf = null; copyBar.remove(); }
       baseVersionId = v.id; savedRevision = rev;
       (dbg.timings as Record<string, number>).save = performance.now() - ts;
-      say(`Saved version ${v.id}.`);
+      say(wasCopy ? `Saved review copy v${v.id}${approveCopy.checked ? " and approved it" : ""}.` : `Saved version ${v.id}.`);
       await deleteDraft(draftKey(session.user.username, sid)).catch(() => null);
       await refreshVersions();
     } catch (e) {
