@@ -68,6 +68,7 @@ def annotate_and_submit(pg, server: Server, sid: int, y: int, x0: int, x1: int, 
 def test_two_blinded_readers_review_staple_and_dashboard(page, chromium, server: Server) -> None:  # noqa: ANN001
     pid = new_project(server, "Collab e2e", ("anna", "bob"))
     sid = import_cropped(server, pid, 60, 76, "collab-crop")
+    sid2 = import_cropped(server, pid, 100, 104, "collab-crop-2")
     api = server.api()
 
     # --- the admin assigns the study to both readers on the board
@@ -81,6 +82,12 @@ def test_two_blinded_readers_review_staple_and_dashboard(page, chromium, server:
     row = page.locator(f'#board-table tr[data-study-id="{sid}"]')
     page.wait_for_function(f"document.querySelectorAll('#board-table tr[data-study-id=\"{sid}\"] .badge').length === 2")
     assert "anna: assigned" in row.inner_text() and "bob: assigned" in row.inner_text()
+    # automatic: one reader per study for the rest (the reader with the fewest assignments; ties by name)
+    page.fill("#auto-n", "1")
+    page.click("#auto-assign")
+    page.wait_for_function("document.querySelector('#board-msg').textContent.includes('Auto-assigned 1')")
+    page.wait_for_function(f"document.querySelectorAll('#board-table tr[data-study-id=\"{sid2}\"] .badge').length === 1")
+    assert "anna: assigned" in page.inner_text(f'#board-table tr[data-study-id="{sid2}"]')
     screenshot(page, "assignment-board")
 
     # --- both readers work in parallel, each blind to the other

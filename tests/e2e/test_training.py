@@ -73,6 +73,8 @@ def test_train_compare_promote_preannotate_rollback(page, server: Server) -> Non
     assert page.locator("#chart-dice").count() == 1
     page.wait_for_function("document.querySelector('#run-state').textContent.startsWith('succeeded')", timeout=600_000)
     assert page.evaluate("window.__training.updates") >= 3
+    seen = page.evaluate("window.__training.seen")
+    assert seen[0].split(":")[0] in ("queued", "running") and seen[-1].startswith("succeeded"), seen
     page.locator("#sample-img").wait_for()
     page.locator("#comparison").wait_for(timeout=120_000)
     comp = page.inner_text("#comparison")

@@ -115,6 +115,7 @@ export async function trainingJobPage(app: HTMLElement, s: Session, jobId: numbe
     try { run = await getJson<RunView>(`/api/training/jobs/${jobId}`); } catch (e) { info.textContent = (e as Error).message; return; }
     const r = run;
     dbg.run = r; dbg.updates = ((dbg.updates as number) ?? 0) + 1;
+    const seen = (dbg.seen as string[] | undefined) ?? []; if (seen[seen.length - 1] !== `${r.state}:${r.epoch ?? 0}`) seen.push(`${r.state}:${r.epoch ?? 0}`); dbg.seen = seen;
     if (!head.childElementCount) {
       const project = await api.project(r.project_id).catch(() => null);
       if (project) app.prepend(projectNav(r.project_id, project, s, ""));
