@@ -46,6 +46,24 @@ def reader_page(chromium, server: Server, user: str):  # noqa: ANN001, ANN201
     return ctx, pg, errors
 
 
+def csp_violations(chromium, server: Server, urls: list[str], ready: str) -> list[str]:  # noqa: ANN001
+    """Opens pages as admin with the server's CSP enforced; returns CSP console errors."""
+    ctx = chromium.new_context(viewport={"width": 1366, "height": 768})
+    pg = ctx.new_page()
+    bad: list[str] = []
+    pg.on("console", lambda m: bad.append(m.text) if "Content Security Policy" in m.text else None)
+    pg.on("pageerror", lambda e: bad.append(str(e)))
+    try:
+        login(pg, server, "admin")
+        for url in urls:
+            pg.goto(server.base + url)
+            pg.wait_for_selector(ready, timeout=120_000)
+            pg.wait_for_timeout(500)
+    finally:
+        ctx.close()
+    return bad
+
+
 def annotate_and_submit(pg, server: Server, sid: int, y: int, x0: int, x1: int, reopen: bool = True) -> int:  # noqa: ANN001
     if reopen:
         open_study(pg, server, sid)
@@ -193,4 +211,7 @@ def test_two_blinded_readers_review_staple_and_dashboard(page, chromium, server:
     assert f"{infection['mean_dice']:.3f}" in page.inner_text("#dash-points")
     assert page.locator("#chart-by-label").count() == 1 and page.locator("#chart-label-time path").count() >= 1
     screenshot(page, "agreement-dashboard")
+    # the screens work under the server's CSP (no inline scripts, no eval; SVG charts)
+    assert not csp_violations(chromium, server, [f"/projects/{pid}/agreement", f"/studies/{sid}/review", f"/projects/{pid}/board"],
+                              "svg.chart, .review-canvas, #board-table"), "CSP violations"
     assert PASSWORD  # the readers logged in with the shared test password

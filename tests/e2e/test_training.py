@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from .support import Server, login, open_study, screenshot
-from .test_collab import import_cropped, new_project
+from .test_collab import csp_violations, import_cropped, new_project
 
 
 def reference_labels(api, sid: int, shape: tuple[int, int, int]) -> np.ndarray:  # noqa: ANN001
@@ -42,7 +42,7 @@ def wait_job(api, job_id: int, timeout: float = 600) -> dict:  # noqa: ANN001
     raise AssertionError(f"job {job_id} not finished")
 
 
-def test_train_compare_promote_preannotate_rollback(page, server: Server) -> None:  # noqa: ANN001
+def test_train_compare_promote_preannotate_rollback(page, chromium, server: Server) -> None:  # noqa: ANN001
     api = server.api()
     pid = new_project(server, "Training e2e")
     studies = [import_cropped(server, pid, z0, z0 + 6, f"train-{z0}") for z0 in (50, 80, 110)]
@@ -125,3 +125,6 @@ def test_train_compare_promote_preannotate_rollback(page, server: Server) -> Non
     page.click("#annotate-next-refresh")
     page.wait_for_function("/Scoring (succeeded|failed)/.test(document.querySelector('#annotate-next-status').textContent)", timeout=300_000)
     assert "succeeded" in page.inner_text("#annotate-next-status")
+    # the training screens work under the server's CSP
+    assert not csp_violations(chromium, server, [f"/training/jobs/{run['job_id']}", f"/projects/{pid}/models", "/queue"],
+                              "#chart-loss, #models-table, #queue-running")
