@@ -75,7 +75,9 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
     return () => {};
   }
   let project: ProjectPublic | null = null;
-  api.project(study.project_id).then((p) => { project = p; applySchema(); }).catch(() => null);
+  api.project(study.project_id).then((p) => {
+    project = p; applySchema(); addReviewLink();
+  }).catch(() => null);
   let nii: Awaited<ReturnType<typeof fetchNifti>>;
   try { nii = await volP; } catch (e) {
     status.className = "card error"; status.id = "study-error";
@@ -178,6 +180,13 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
   const body = h("div", { class: "study-body" }, grid, side);
   app.append(h("div", { class: "study" }, header, toolbar, body));
   const sheet = shortcutSheet(app);
+
+  function addReviewLink(): void {
+    const p = project as ProjectPublic | null;
+    if (!p || document.getElementById("review-link")) return;
+    if (session.user.is_admin || p.my_role === "admin" || p.my_role === "reviewer")
+      header.querySelector(".spacer")?.before(h("a", { href: `/studies/${sid}/review`, id: "review-link" }, "Review"));
+  }
 
   function applySchema(): void {
     const schema = project?.label_schema?.length ? project.label_schema : [
@@ -406,6 +415,7 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
   setLayout(askedLayout === "1x1" || askedLayout === "1x3" || askedLayout === "2x2" ? askedLayout : window.innerWidth < 1000 ? "1x1" : "2x2");
   (dbg.timings as Record<string, number>).afterLayout = performance.now() - t0;
   applySchema();
+  addReviewLink();
   setTool("navigate");
   viewer.setWindow(WINDOW_PRESETS[0].width, WINDOW_PRESETS[0].level);
   viewer.renderNow();

@@ -138,9 +138,17 @@ export async function trainingJobPage(app: HTMLElement, s: Session, jobId: numbe
     const last = r.samples[r.samples.length - 1];
     if (last && last.epoch !== lastEpoch) {
       lastEpoch = last.epoch;
+      const show = (smp: RunView["samples"][number]) => {
+        img.src = smp.url; img.alt = `Sample prediction, epoch ${smp.epoch}`;
+        cap.textContent = `Epoch ${smp.epoch}: study ${smp.study_id}, slice ${smp.z}. Left reference, right prediction.`;
+      };
+      const img = h("img", { id: "sample-img", class: "sample" });
+      const cap = h("figcaption", { class: "muted" });
+      const pick = h("select", { id: "sample-epoch", "aria-label": "Sample of epoch", onchange: () => show(r.samples.find((x) => String(x.epoch) === pick.value) ?? last) },
+        ...r.samples.map((x) => h("option", { value: x.epoch, selected: x === last }, `epoch ${x.epoch}`)));
+      show(last);
       sample.innerHTML = "";
-      sample.append(h("figure", {}, h("img", { src: last.url, alt: `Sample prediction, epoch ${last.epoch}`, id: "sample-img", class: "sample" }),
-        h("figcaption", { class: "muted" }, `Epoch ${last.epoch}: study ${last.study_id}, slice ${last.z}. Left reference, right prediction.`)));
+      sample.append(h("figure", {}, h("div", {}, h("label", {}, "Sample prediction ", pick)), img, cap));
     }
     const jid = r.job_id;
     request("GET", `/api/jobs/${jid}/log`).then((x) => x.text()).then((t) => {
