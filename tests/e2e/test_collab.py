@@ -175,6 +175,11 @@ def test_two_blinded_readers_review_staple_and_dashboard(page, chromium, server:
         review = api.get(f"/api/studies/{sid}/review").json()
         assert review["final_version_id"] == cid
         assert {r["state"] for r in review["readers"]} == {"approved"}
+        # provenance: the chain from the readers' edits to the approved consensus, with effort
+        page.wait_for_function("document.querySelectorAll('#history-effort tbody tr').length === 2")
+        page.wait_for_function("document.querySelector('#history-chain').textContent.includes('approved')")
+        assert "consensus" in page.inner_text("#history-chain")
+        assert "voxels changed" in page.inner_text("#history-effort")
         screenshot(page, "review")
 
         # --- "edit a copy and approve": the reviewer edits the consensus and approves the copy

@@ -26,8 +26,9 @@ export function projectNav(pid: number, project: ProjectPublic, s: Session, curr
     [`/projects/${pid}/agreement`, "Agreement", reviewer], [`/projects/${pid}/models`, "Models", reviewer],
     ["/queue", "Queue", true],
   ];
+  const audit = s.user.is_admin ? h("a", { href: "/api/audit/export.csv", download: "", id: "audit-export" }, "Audit log (CSV)") : null;
   return h("nav", { class: "subnav" }, h("strong", {}, project.name), ...items.filter((i) => i[2]).map(([href, text]) =>
-    link(href, text, { class: href === current ? "current" : "" })));
+    link(href, text, { class: href === current ? "current" : "" })), audit);
 }
 
 // ------------------------------------------------------------------ assignment board
@@ -163,6 +164,23 @@ export async function reviewPage(app: HTMLElement, s: Session, sid: number): Pro
   const noteText = h("input", { id: "anchor-note", placeholder: "Note at the anchored position", "aria-label": "Anchored note" });
   const returnTarget = h("select", { id: "return-target", "aria-label": "Reader to return to" });
   const finalInfo = h("div", { id: "final-info" });
+  const historyBox = h("div", { id: "history" }, h("span", { class: "spinner" }), " Loading history…");
+  async function loadHistory(): Promise<void> {
+    type Effort = { added: Record<string, number>; removed: Record<string, number>; changed_voxels: number } | null;
+    try {
+      const hist = await getJson<{ ai_version_id: number | null; final_version_id: number | null;
+        versions: { id: number; kind: string; author: string | null; model_name: string | null; step: string; parent_id: number | null; inputs: number[] | null; created_at: string }[];
+        readers: { reader: string; state: string; start_from: string | null; active_seconds: number; chain: number[]; effort: { vs_start: Effort; vs_ai: Effort } | null }[] }>(`/api/studies/${sid}/history?effort=true`);
+      const eff = (e: Effort) => e ? `${e.changed_voxels.toLocaleString()} voxels changed (+${Object.values(e.added).reduce((a, b) => a + b, 0).toLocaleString()} / −${Object.values(e.removed).reduce((a, b) => a + b, 0).toLocaleString()})` : "n/a";
+      historyBox.innerHTML = "";
+      historyBox.append(
+        h("ol", { class: "comments", id: "history-chain" }, ...hist.versions.map((v) => h("li", { "data-version": v.id },
+          h("strong", {}, `v${v.id}`), ` ${v.step} · ${v.kind}${v.model_name ? ` (${v.model_name})` : ""}${v.author ? ` · ${v.author}` : ""}${v.parent_id ? ` · from v${v.parent_id}` : ""}${v.inputs ? ` · inputs ${v.inputs.map((i) => `v${i}`).join(", ")}` : ""} · ${fmtTime(v.created_at)}`))),
+        h("table", { class: "worklist", id: "history-effort" }, h("thead", {}, h("tr", {}, ...["Reader", "Chain", "Active", "Effort vs start", "Effort vs AI"].map((t) => h("th", {}, t)))),
+          h("tbody", {}, ...hist.readers.map((r) => h("tr", {}, h("td", {}, r.reader), h("td", {}, r.chain.map((c) => `v${c}`).join(" → ")), h("td", { class: "num" }, fmtSec(r.active_seconds)),
+            h("td", {}, eff(r.effort?.vs_start ?? null)), h("td", {}, eff(r.effort?.vs_ai ?? null)))))));
+    } catch (e) { historyBox.textContent = `History unavailable: ${(e as Error).message}`; }
+  }
 
   function rgb(hex: string): [number, number, number] { const n = parseInt(hex.slice(1), 16); return [(n >> 16) & 255, (n >> 8) & 255, n & 255]; }
   function drawCt(img: ImageData): void {
@@ -313,7 +331,7 @@ export async function reviewPage(app: HTMLElement, s: Session, sid: number): Pro
   async function reload(): Promise<void> {
     review = await getJson<ReviewOut>(`/api/studies/${sid}/review`);
     dbg.review = review;
-    fillTables(); await loadLayers();
+    fillTables(); void loadHistory(); await loadLayers();
   }
 
   const modeSel = h("select", { id: "review-mode", "aria-label": "Display", onchange: (e: Event) => { mode = (e.target as HTMLSelectElement).value as "side" | "overlay"; render(); } },
@@ -337,11 +355,13 @@ export async function reviewPage(app: HTMLElement, s: Session, sid: number): Pro
           h("button", { id: "return-btn", onclick: doReturn }, "Return with comments")),
         msg,
         h("h2", {}, "Agreement"), agreementBox,
-        h("h2", {}, "Comments and decisions"), commentsList))));
+        h("h2", {}, "Comments and decisions"), commentsList,
+        h("h2", {}, "Provenance and correction effort"), historyBox))));
   fillTables();
   await loadLayers();
   dbg.ready = true;
   void loadAgreement();
+  void loadHistory();
   return () => {};
 }
 
