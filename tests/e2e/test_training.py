@@ -108,6 +108,9 @@ def test_train_compare_promote_preannotate_rollback(page, chromium, server: Serv
     row.wait_for()
     assert row.get_attribute("data-state") == "active" and "admin" in row.inner_text()
     assert row.locator("a", has_text="onnx").count() == 1
+    detail = row.text_content()
+    assert "Trained on" in detail and "Frozen validation studies" in detail and '"seed"' in detail
+    assert all(f"{d['study_id']}→v{d['version_id']}" in detail for d in model["data_snapshot"])
     assert model["name"] in page.inner_text("#active-model")
     screenshot(page, "models")
     page.click("#rollback-previous")  # the first promoted version has no predecessor: explained

@@ -203,7 +203,13 @@ export async function modelsPage(app: HTMLElement, s: Session, pid: number): Pro
         h("td", {}, `${m.created_by ?? "—"}`, h("div", { class: "muted" }, fmtTime(m.created_at)), m.promoted_at ? h("div", { class: "muted" }, `promoted ${fmtTime(m.promoted_at)}`) : null,
           m.promotion_reason ? h("div", { class: "muted" }, `override: ${m.promotion_reason}`) : null),
         h("td", { class: "num" }, LABELS.map((l) => `${l} ${f3(dice[l])}`).join(" · "), h("div", { class: "muted" }, `${m.data_snapshot.length} studies, val ${m.val_study_ids.join(", ")}${m.metrics?.epochs ? ` · ${m.metrics.epochs} epochs` : ""}`),
-          m.comparison ? h("div", { class: m.comparison.gate.passed ? "muted" : "error" }, m.comparison.gate.passed ? "gate passed" : "gate failed") : null),
+          m.comparison ? h("div", { class: m.comparison.gate.passed ? "muted" : "error" }, m.comparison.gate.passed ? "gate passed" : "gate failed") : null,
+          h("details", { class: "model-details" }, h("summary", {}, "lineage, data, config"),
+            h("div", {}, `Base: ${m.base_model ?? "—"}${m.base_version_id ? ` (version ${m.base_version_id})` : ""}`),
+            h("div", {}, `Trained on (study → label-map version): ${m.data_snapshot.map((d) => `${d.study_id}→v${d.version_id}`).join(", ")}`),
+            h("div", {}, `Frozen validation studies: ${m.val_study_ids.join(", ")}`),
+            m.metrics?.train_seconds !== undefined ? h("div", {}, `Training time ${Math.round(m.metrics.train_seconds)} s`) : null,
+            h("pre", { class: "log" }, JSON.stringify(m.config, null, 1)))),
         h("td", {}, ...(admin ? [
           m.state !== "active" ? h("button", { class: "promote-model", onclick: () => void promote(m, () => void load(), say) }, "Promote") : null,
           m.state === "retired" ? h("button", { class: "rollback-model", onclick: async () => {
