@@ -102,7 +102,8 @@ def test_two_blinded_readers_review_staple_and_dashboard(page, chromium, server:
     assert "anna: assigned" in row.inner_text() and "bob: assigned" in row.inner_text()
     # automatic: one reader per study for the rest (the reader with the fewest assignments; ties by name)
     page.fill("#auto-n", "1")
-    page.click("#auto-assign")
+    page.fill("#auto-top", "2")
+    page.click("#auto-assign-uncertain")  # the two most uncertain unannotated studies
     page.wait_for_function("document.querySelector('#board-msg').textContent.includes('Auto-assigned 1')")
     page.wait_for_function(f"document.querySelectorAll('#board-table tr[data-study-id=\"{sid2}\"] .badge').length === 1")
     assert "anna: assigned" in page.inner_text(f'#board-table tr[data-study-id="{sid2}"]')

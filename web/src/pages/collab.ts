@@ -90,11 +90,19 @@ export async function boardPage(app: HTMLElement, s: Session, pid: number): Prom
       say(`Created ${r.count} assignment(s).`); await load();
     } catch (e) { say((e as Error).message, true); }
   };
-  const auto = async () => {
+  const topK = h("input", { type: "number", min: 1, value: "10", id: "auto-top", "aria-label": "Most uncertain studies to fill" });
+  const auto = async (uncertain = false) => {
     const body: Record<string, unknown> = { readers_per_study: Number(perStudy.value) || 1 };
     if (quota.value) body.quota = Number(quota.value);
     if (selectedReaders().length) body.usernames = selectedReaders();
     if (onlySel.checked && selectedStudies().length) body.study_ids = selectedStudies();
+    if (uncertain) {
+      try {
+        const next = await getJson<List<{ study_id: number }>>(`/api/projects/${pid}/annotate-next?limit=${Math.max(1, Number(topK.value) || 10)}`);
+        if (!next.data.length) { say("No unannotated studies to fill.", true); return; }
+        body.study_ids = next.data.map((x) => x.study_id);
+      } catch (e) { say((e as Error).message, true); return; }
+    }
     try {
       const r = await sendJson<{ created: AssignmentOut[]; unfilled: { study_id: number; missing: number }[] }>("POST", `/api/projects/${pid}/assignments/auto`, body);
       say(`Auto-assigned ${r.created.length} reading(s).${r.unfilled.length ? ` ${r.unfilled.length} stud${r.unfilled.length === 1 ? "y" : "ies"} could not be filled (quota or too few readers).` : ""}`);
@@ -113,7 +121,8 @@ export async function boardPage(app: HTMLElement, s: Session, pid: number): Prom
       h("div", {}, h("h2", {}, "Automatically"),
         h("label", {}, "Readers per study ", perStudy), " ", h("label", {}, "Quota per reader ", quota), " ",
         h("label", {}, onlySel, " only selected studies"), " ",
-        h("button", { id: "auto-assign", onclick: auto }, "Auto-assign"),
+        h("button", { id: "auto-assign", onclick: () => void auto() }, "Auto-assign"), " ",
+        h("div", {}, h("label", {}, "or fill the ", topK, " most uncertain studies "), h("button", { id: "auto-assign-uncertain", onclick: () => void auto(true) }, "Auto-assign (annotate next)")),
         h("div", { class: "muted" }, "Each pick goes to the eligible reader with the fewest assignments; without selected readers every annotator is in the pool."))),
     msg,
     h("table", { class: "worklist", id: "board-table" }, h("thead", {}, h("tr", {}, h("th", {}, all), h("th", {}, "Study"), h("th", {}, "Readers (state)"), h("th", {}, "Review"))), tbody)));
