@@ -205,7 +205,7 @@ export async function reviewPage(app: HTMLElement, s: Session, sid: number): Pro
     return x === 0 || y === 0 || x === nx - 1 || y === ny - 1 || !test(d[o + i - 1]) || !test(d[o + i + 1]) || !test(d[o + i - nx]) || !test(d[o + i + nx]);
   }
   function makeCanvas(title: string, color: string, paint: (img: ImageData) => void, key: string): HTMLElement {
-    const c = h("canvas", { width: nx, height: ny, class: "review-canvas", "data-layer": key });
+    const c = h("canvas", { width: nx, height: ny, class: "review-canvas", "data-layer": key, style: `border-color:${color}` });
     const ctx = c.getContext("2d")!;
     const img = ctx.createImageData(nx, ny);
     drawCt(img); paint(img);

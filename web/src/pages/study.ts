@@ -459,6 +459,8 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
     } catch { /* submitted meanwhile or offline: drop this beat */ }
   };
   const heartbeat = window.setInterval(() => void sendHeartbeat(), 30000);
+  const onHidden = () => { if (document.hidden) void sendHeartbeat(); };
+  document.addEventListener("visibilitychange", onHidden);
   dbg.heartbeat = sendHeartbeat;
   function renderAssignment(): void {
     assignBox.innerHTML = "";
@@ -529,6 +531,7 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
     window.removeEventListener("beforeunload", onUnload);
     void sendHeartbeat();
     for (const ev of ["pointermove", "pointerdown", "keydown", "wheel"]) document.removeEventListener(ev, markActive);
+    document.removeEventListener("visibilitychange", onHidden);
     clearInterval(ticker); clearInterval(heartbeat);
     clearInterval(autosave); clearInterval(refresh3d); r3d?.dispose(); sheet.close();
   };
