@@ -94,3 +94,30 @@ def _output(proc) -> str:  # type: ignore[no-untyped-def]
     except subprocess.TimeoutExpired:
         return "(no output)"
     return out[-3000:]
+
+
+def test_celery_routes_jobs_to_interactive_batch_and_gpu_queues(celery_settings):
+    """Pre-annotation never waits behind training; CUDA jobs go to GPU workers' queue."""
+    import redis
+
+    from lunglab.db.migrate import upgrade_to_head
+    from lunglab.db.models import Job
+    from lunglab.db.session import session_scope
+    from lunglab.workers.runners import CeleryJobRunner
+
+    upgrade_to_head(celery_settings.resolved_database_url)
+    ids = {}
+    with session_scope(celery_settings.resolved_database_url) as db:
+        for name, kind, params in (("ai", "ai-segment", {}), ("cpu", "train", {"device": "cpu"}),
+                                   ("gpu", "train", {"device": "cuda"})):
+            job = Job(kind=kind, params=params, runner="celery")
+            db.add(job)
+            db.flush()
+            ids[name] = (job.id, kind)
+    runner = CeleryJobRunner(celery_settings)
+    for job_id, kind in ids.values():
+        runner.submit(job_id, kind)
+    db_index = int(celery_settings.celery_broker_url.rsplit("/", 1)[1])
+    r = redis.Redis(host=REDIS, port=6379, db=db_index)
+    assert (r.llen("interactive"), r.llen("batch"), r.llen("gpu")) == (1, 1, 1)
+    r.flushdb()

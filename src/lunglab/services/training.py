@@ -88,7 +88,8 @@ def start_training(db: Session, user: User, project_id: int, params: dict[str, A
     db.add(run)
     db.flush()
     run.checkpoint_dir = str(run_dir(settings, run.id))
-    job = jobs.submit(db, user, "train", project_id=project_id, params={"run_id": run.id},
+    job = jobs.submit(db, user, "train", project_id=project_id,
+                      params={"run_id": run.id, "device": p.get("device", "auto")},
                       runner=runner_name)
     run.job_id, run.job_ids = job.id, [job.id]
     audit.record(db, user, "training.start", "training_run", run.id, project=project_id,
@@ -141,7 +142,9 @@ def resume_training(db: Session, user: User, run_id: int, runner_name: str = "lo
     if run.state == "done":
         raise Conflict(f"training run {run_id} already finished and registered its model")
     job = jobs.submit(db, user, "train", project_id=run.project_id,
-                      params={"run_id": run.id, "resume": True}, runner=runner_name)
+                      params={"run_id": run.id, "resume": True,
+                              "device": run.params.get("device", "auto")},
+                      runner=runner_name)
     run.job_id, run.job_ids, run.state = job.id, [*run.job_ids, job.id], "queued"
     audit.record(db, user, "training.resume", "training_run", run.id, job=job.id,
                  from_epoch=run.checkpoint_epoch)

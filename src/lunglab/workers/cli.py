@@ -162,7 +162,9 @@ def import_cmd(paths: Annotated[list[Path], typer.Argument(help="DICOM files/fol
 
 
 @app.command()
-def worker(queues: Annotated[str, typer.Option(help="Comma-separated Celery queues.")]
+def worker(queues: Annotated[str, typer.Option(
+        help="Comma-separated Celery queues: interactive (pre-annotation), batch (training, "
+             "exports), gpu (jobs that asked for CUDA; start it on GPU machines).")]
            = "interactive,batch", concurrency: int = 1) -> None:
     """Start a Celery worker (Redis broker) that runs LungLab jobs."""
     from lunglab.workers.celery_app import app as celery_app

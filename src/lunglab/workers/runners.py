@@ -148,9 +148,22 @@ class CeleryJobRunner:
     def start(self) -> None:
         return None
 
+    def queue_for(self, job_id: int, kind: str) -> str:
+        """``gpu`` for jobs that asked for CUDA (GPU workers listen there), else
+        ``interactive`` for pre-annotation and ``batch`` for the rest."""
+        from lunglab.db.models import Job
+        from lunglab.db.session import session_scope
+
+        with session_scope(self.settings.resolved_database_url) as db:
+            job = db.get(Job, job_id)
+            device = (job.params or {}).get("device") if job is not None else None
+        if device == "cuda":
+            return "gpu"
+        return LocalJobRunner.queue_for(kind)
+
     def submit(self, job_id: int, kind: str) -> None:
-        queue = LocalJobRunner.queue_for(kind)
-        self.app.send_task("lunglab.run_job", args=[job_id], queue=queue)
+        self.app.send_task("lunglab.run_job", args=[job_id],
+                           queue=self.queue_for(job_id, kind))
 
     def shutdown(self) -> None:
         return None
