@@ -76,7 +76,7 @@ def run(host: str = "127.0.0.1", port: int = 8000,
             admin = accounts.create_user(db, "admin", password, is_admin=True)
             console.print("[bold green]First start: created the administrator account.[/bold green]")
             console.print(f"  Log in at http://{host}:{port} as [bold]admin[/bold] with the one-time "
-                          f"password [bold]{password}[/bold]")
+                          f"password [bold]{password}[/bold]", soft_wrap=True)
             console.print("  (shown once; add more users with `lunglab users add NAME`)")
         else:
             admin = accounts.get_user_by_name(db, "admin")
