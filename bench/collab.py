@@ -125,9 +125,7 @@ def _synthetic_study(db, store, settings, project) -> int:  # type: ignore[no-un
     series = ParsedSeries(volume=vol, study_uid_pseudo="2.25.9.0", series_uid_pseudo="2.25.9",
                           patient_key="pk-bench", name="synthetic", source_names=[],
                           meta={"Modality": "CT"}, slice_count=141, kind="nifti")
-    scratch = settings.data_dir / "tmp"
-    scratch.mkdir(parents=True, exist_ok=True)
-    return int(register_series(db, store, project, None, series, scratch).study_id)
+    return int(register_series(db, store, project, None, series).study_id)
 
 
 def start_server(settings, port: int) -> subprocess.Popen:  # type: ignore[no-untyped-def]

@@ -74,8 +74,7 @@ def _training_project(settings) -> int:  # type: ignore[no-untyped-def]
                               slice_count=12, kind="nifti")
         with session_scope(settings.resolved_database_url) as db:
             project = db.get(Project, pid)
-            sid = register_series(db, store, project, None, series,
-                                  settings.data_dir / "tmp").study_id
+            sid = register_series(db, store, project, None, series).study_id
         with session_scope(settings.resolved_database_url) as db:
             labelmaps.save_version(db, store, None, int(sid), lab, base_version_id=None,
                                    kind="imported", check_base=False)

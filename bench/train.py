@@ -85,7 +85,7 @@ def setup(tmp: Path, n: int, z: int, size: int):  # type: ignore[no-untyped-def]
                               patient_key=f"pk{i}", name=f"phantom {i}", source_names=[],
                               meta={"Modality": "CT"}, slice_count=z, kind="nifti")
         with session_scope(settings.resolved_database_url) as db:
-            out = register_series(db, store, db.get(Project, pid), None, series, tmp / "scratch")
+            out = register_series(db, store, db.get(Project, pid), None, series)
             save_version(db, store, None, out.study_id, lab, base_version_id=None,
                          kind="imported", check_base=False)
     return settings, pid

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import gzip
-from pathlib import Path
 
 import numpy as np
 
@@ -32,11 +31,9 @@ def add_study(app, project_id: int, *, uid: str = "2.25.1", shape=(6, 32, 40)) -
     series = ParsedSeries(volume=vol, study_uid_pseudo=uid + ".0", series_uid_pseudo=uid,
                           patient_key="pk-" + uid, name=f"synthetic {uid}", source_names=[],
                           meta={"Modality": "CT"}, slice_count=shape[0], kind="nifti")
-    scratch = Path(app.state.settings.data_dir) / "tmp"
-    scratch.mkdir(parents=True, exist_ok=True)
     with session_scope(app.state.settings.resolved_database_url) as db:
         project = db.get(Project, project_id)
-        outcome = register_series(db, app.state.store, project, None, series, scratch)
+        outcome = register_series(db, app.state.store, project, None, series)
     assert outcome.status == "imported", outcome
     return int(outcome.study_id)
 

@@ -112,7 +112,7 @@ def test_export_commands_write_seg_ct_dataset_and_summary(tmp_path: Path) -> Non
                           slice_count=6, kind="nifti")
     with session_scope(settings.resolved_database_url) as db:
         project = create_project(db, "CLI project", actor=None)
-        sid = register_series(db, store, project, None, series, tmp_path).study_id
+        sid = register_series(db, store, project, None, series).study_id
     with session_scope(settings.resolved_database_url) as db:
         vid = save_version(db, store, None, int(sid), _labels(), base_version_id=None,
                            kind="ai", model_name="test-model", check_base=False).id

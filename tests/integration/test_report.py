@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,11 +26,9 @@ def add_patient_study(app, project_id: int, uid: str, patient_key: str,  # type:
                           name=name or f"study {uid}",
                           source_names=[], meta={"Modality": "CT"}, slice_count=SHAPE[0],
                           kind="nifti")
-    scratch = Path(app.state.settings.data_dir) / "tmp"
-    scratch.mkdir(parents=True, exist_ok=True)
     with session_scope(app.state.settings.resolved_database_url) as db:
         outcome = register_series(db, app.state.store, db.get(Project, project_id), None,
-                                  series, scratch)
+                                  series)
     return int(outcome.study_id)
 
 

@@ -18,7 +18,7 @@ from lunglab.api.routes import exports, reports
 from lunglab.api.routes import models as model_routes, training
 from lunglab.core.settings import Settings, get_settings
 from lunglab.db.migrate import upgrade_to_head
-from lunglab.io.store import make_store
+from lunglab.io.store import store_for
 from lunglab.services import housekeeping
 from lunglab.services.errors import (
     Conflict,
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None, *, start_runner: bool = True,
     app = FastAPI(title="LungLab", version=__version__, lifespan=lifespan,
                   description=RESEARCH_USE_NOTICE, docs_url="/docs", redoc_url=None)
     app.state.settings = settings
-    app.state.store = make_store("local", settings.data_dir / "store")
+    app.state.store = store_for(settings)
     app.state.store.remove_temporaries()
     report = housekeeping.clean(settings)
     if report.scratch_removed or report.uploads_removed or report.orphans_removed:

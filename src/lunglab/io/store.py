@@ -11,7 +11,10 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+if TYPE_CHECKING:
+    from lunglab.core.settings import Settings
 
 _KEY = re.compile(r"^[a-z0-9_]+(/[A-Za-z0-9_.-]+)*$")
 
@@ -134,6 +137,11 @@ class LocalVolumeStore:
 
 
 STORES = {"local": LocalVolumeStore}
+
+
+def store_for(settings: Settings) -> VolumeStore:
+    """The store of a LungLab installation: ``<data_dir>/store`` on the local disk."""
+    return make_store("local", settings.data_dir / "store")
 
 
 def make_store(kind: str, root: Path) -> VolumeStore:

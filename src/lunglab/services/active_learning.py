@@ -92,7 +92,7 @@ def run_rank(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Score every unannotated study of ``params["project_id"]`` with the active model."""
     from lunglab.ml import load_model
     from lunglab.services.model_registry import active_version, weights_path
-    from lunglab.services.preannotate import store_for
+    from lunglab.io.store import store_for
     from lunglab.services.studies import load_volume
 
     project_id = int(params["project_id"])

@@ -15,7 +15,7 @@ from lunglab.io.archive import expand_zip, safe_relative_name
 from lunglab.io.catalog import CatalogEntry, get_entry, read_local
 from lunglab.io.deid import pseudo_uid
 from lunglab.io.results import ParsedSeries
-from lunglab.io.store import make_store
+from lunglab.io.store import store_for
 from lunglab.services import ingest
 from lunglab.services.labelmaps import save_version
 from lunglab.services.projects import get_or_create_project
@@ -74,7 +74,7 @@ def import_dataset(name_or_entry: str | CatalogEntry, project_name: str, *,
     else:
         folder = Path(from_path)
     _extract_archives(folder, settings)
-    store = make_store("local", settings.data_dir / "store")
+    store = store_for(settings)
     url = settings.resolved_database_url
     summary = DatasetImportSummary(entry.name)
     with session_scope(url) as db:
@@ -89,12 +89,11 @@ def import_dataset(name_or_entry: str | CatalogEntry, project_name: str, *,
             name=f"{entry.name} {case.name}"[:200], source_names=[], meta={"Modality": "CT",
                                                                            "Dataset": entry.name},
             slice_count=case.volume.shape[0], kind="nifti")
-        with session_scope(url) as db, tempfile.TemporaryDirectory(
-                dir=ingest.work_dir(settings)) as scratch:
+        with session_scope(url) as db:
             from lunglab.db.models import Project
 
             project = db.get(Project, project_id)
-            outcome = ingest.register_series(db, store, project, None, series, Path(scratch))
+            outcome = ingest.register_series(db, store, project, None, series)
         if outcome.status == "duplicate":
             summary.duplicates += 1
             continue

@@ -82,7 +82,7 @@ def import_files(
                              limits=upload_limits(settings), workdir=Path(scratch))
         outcomes = [ImportOutcome(r.name, "refused", reason=r.reason) for r in result.refused]
         for series in result.series:
-            outcomes.append(register_series(db, store, project, actor, series, Path(scratch)))
+            outcomes.append(register_series(db, store, project, actor, series))
             if on_series:
                 on_series(series.name)
     refused = sum(o.status == "refused" for o in outcomes)
@@ -118,7 +118,7 @@ def queue_pre_annotation(db: Session, project: Project, actor: User | None,
 
 
 def register_series(db: Session, store: VolumeStore, project: Project, actor: User | None,
-                    series: Any, scratch: Path, *, name: str | None = None) -> ImportOutcome:
+                    series: Any, *, name: str | None = None) -> ImportOutcome:
     """Store one parsed, de-identified series as a study (or report the duplicate)."""
     from lunglab.io.nifti import encode_nifti_gz
 

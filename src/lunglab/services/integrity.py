@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from lunglab.db.models import LabelMapVersion, Study
 from lunglab.db.session import session_scope
-from lunglab.io.store import make_store
+from lunglab.io.store import store_for
 from lunglab.services.jobs import JobContext, job_kind
 
 
@@ -18,7 +18,7 @@ def run_integrity_check(ctx: JobContext, params: dict[str, Any]) -> dict[str, An
     Returns counts and the list of missing or altered objects (by study / version id).
     """
     project_id = int(params["project_id"])
-    store = make_store("local", ctx.settings.data_dir / "store")
+    store = store_for(ctx.settings)
     with session_scope(ctx.url) as db:
         items: list[tuple[str, int, str, str]] = [
             ("study", s.id, s.volume_key, s.volume_checksum)

@@ -7,7 +7,6 @@ against the fresh state and gets a 409 if someone else won.
 """
 from __future__ import annotations
 
-import hashlib
 import tempfile
 import time
 import uuid
@@ -211,10 +210,6 @@ def save_version(
             store.delete(key)
             raise
     raise AssertionError("unreachable")
-
-
-def checksum_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def volumes_ml(version: LabelMapVersion, study: Study) -> dict[str, float]:

@@ -6,12 +6,8 @@ from typing import Any
 
 from lunglab.db.models import Study
 from lunglab.db.session import session_scope
-from lunglab.io.store import make_store
+from lunglab.io.store import store_for
 from lunglab.services.jobs import JobContext, job_kind
-
-
-def store_for(settings) -> Any:  # type: ignore[no-untyped-def]
-    return make_store("local", settings.data_dir / "store")
 
 
 @job_kind("ai-segment")

@@ -20,7 +20,7 @@ from lunglab.db.session import session_scope
 from lunglab.services.jobs import JobCancelled, JobContext, job_kind
 from lunglab.services.model_compare import compare
 from lunglab.services.model_registry import active_version, register, weights_path
-from lunglab.services.preannotate import store_for
+from lunglab.io.store import store_for
 from lunglab.services.train_loop import FineTuneConfig, fine_tune
 from lunglab.services.training_data import case_refs
 

@@ -123,12 +123,12 @@ def users_list() -> None:
 def _import(paths: list[Path], project_name: str, *, quiet: bool = False) -> int:
     from rich.progress import Progress
 
-    from lunglab.io.store import make_store
+    from lunglab.io.store import store_for
     from lunglab.services import ingest
     from lunglab.services.projects import get_or_create_project
 
     settings = _settings()
-    store = make_store("local", settings.data_dir / "store")
+    store = store_for(settings)
     refused = 0
     results = []
     with _db() as db, Progress(console=console, transient=quiet) as progress:

@@ -98,13 +98,13 @@ def quantify(
 
 def _context() -> tuple[Any, Any, Any]:
     from lunglab.db.migrate import upgrade_to_head
-    from lunglab.io.store import make_store
+    from lunglab.io.store import store_for
     from lunglab.workers.cli import _settings
 
     settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade_to_head(settings.resolved_database_url)
-    return settings, make_store("local", settings.data_dir / "store"), \
+    return settings, store_for(settings), \
         settings.resolved_database_url
 
 

@@ -208,12 +208,12 @@ def models_export(version: int,
     import shutil
 
     from lunglab.domain.errors import LungLabError
-    from lunglab.io.store import make_store
+    from lunglab.io.store import store_for
     from lunglab.services.model_export import export_version
 
     settings, db, admin = _context(user)
     try:
-        store = make_store("local", settings.data_dir / "store")
+        store = store_for(settings)
         path = export_version(db, admin, store, settings.data_dir, version, fmt)
         out.mkdir(parents=True, exist_ok=True)
         dest = out / path.name
