@@ -48,6 +48,9 @@ def _worker(rank: int, world: int, port: int, state: dict[str, Any], train_refs:
                         on_epoch=EpochReporter(ctx, run_id, config) if rank == 0 else None)
         if rank == 0:
             (run_dir / "ddp-result.json").write_text(json.dumps(out))
+        # leave together: a rank that tears gloo down while its peer is still writing makes
+        # the peer abort (SIGABRT, seen once in CI runs)
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
