@@ -106,6 +106,9 @@ class Api:
     def put(self, url: str, **kw):  # type: ignore[no-untyped-def]
         return self.client.put(url, headers=self._headers(kw), **kw)
 
+    def patch(self, url: str, **kw):  # type: ignore[no-untyped-def]
+        return self.client.patch(url, headers=self._headers(kw), **kw)
+
 
 PASSWORD = "correct-horse-battery"
 

@@ -3,6 +3,7 @@ edit is lost, no version points at a missing or altered file, and no study is ha
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import signal
 import socket
@@ -106,10 +107,22 @@ def test_kill_server_during_saves_and_upload(server, tmp_path):
             while not stop.is_set():
                 seed += 1
                 data = _labels(seed)
+                full = base is None or seed % 2
+                if full:  # the whole map
+                    form = {"format": "raw"}
+                    body = data
+                else:  # two changed slices on the previous save
+                    zs = [seed % SHAPE[0], (seed + 3) % SHAPE[0]]
+                    new = np.frombuffer(gzip.decompress(data), np.uint8).reshape(SHAPE)
+                    expect = np.frombuffer(acked[base], np.uint8).reshape(SHAPE).copy()
+                    expect[zs] = new[zs]
+                    form = {"format": "slices", "slices": ",".join(map(str, zs))}
+                    body = gzip.compress(new[zs].tobytes(), 1)
+                    data = gzip.compress(expect.tobytes(), 1)
                 try:
                     r = cc.post(f"/api/studies/{sid}/versions",
-                                files={"file": ("l.raw.gz", data, "application/octet-stream")},
-                                data={"format": "raw",
+                                files={"file": ("l.raw.gz", body, "application/octet-stream")},
+                                data={**form,
                                       "base_version_id": "" if base is None else str(base)})
                 except httpx.HTTPError as exc:
                     seen.append(type(exc).__name__)
@@ -147,7 +160,10 @@ def test_kill_server_during_saves_and_upload(server, tmp_path):
     for vid, raw in acked.items():
         got = c2.get(f"/api/versions/{vid}/labels.nii.gz")
         assert got.status_code == 200
-        assert got.headers["x-content-sha256"] == versions[vid]["checksum"]
+        assert got.headers["x-labels-digest"] == versions[vid]["checksum"]
+        planes = np.frombuffer(raw, np.uint8).reshape(SHAPE)
+        assert versions[vid]["checksum"] == hashlib.sha256(b"".join(
+            hashlib.sha256(p.tobytes()).digest() for p in planes)).hexdigest()
         img = nib.Nifti1Image.from_bytes(gzip.decompress(got.content))
         voxels = np.transpose(np.asarray(img.dataobj), (2, 1, 0))
         assert voxels.tobytes() == raw, f"version {vid} does not hold what was acknowledged"

@@ -45,7 +45,20 @@ def test_integrity_job_reports_corruption(app, admin_api):
     done = _wait(admin_api, job["id"])
     assert done["result"]["problems"] == [{"object": "study", "id": sid,
                                            "problem": "checksum mismatch"}]
-    assert "checked 3 files" in admin_api.get(f"/api/jobs/{job['id']}/log").text
+    assert "checked 3 objects" in admin_api.get(f"/api/jobs/{job['id']}/log").text
+    # alter one stored slice of the label map: the version is named with the slice
+    from lunglab.db.models import LabelMapVersion
+    from lunglab.io import labelchunks
+
+    with session_scope(app.state.settings.resolved_database_url) as db:
+        v = db.get(LabelMapVersion, r.json()["id"])
+        chunk = labelchunks.chunk_key(sid, v.manifest["slices"][2])
+    app.state.store.put_bytes(chunk, __import__("gzip").compress(bytes(32 * 40 - 1) + b"\x01"))
+    job = admin_api.post("/api/jobs", json={"kind": "integrity-check", "project_id": pid}).json()
+    problems = _wait(admin_api, job["id"])["result"]["problems"]
+    assert {"object": "version", "id": r.json()["id"],
+            "problem": f"slice {v.manifest['slices'][2][:12]} of study {sid} does not match its "
+                       "digest"} in problems
 
 
 def test_unknown_job_kind_refused(admin_api):

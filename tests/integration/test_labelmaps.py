@@ -117,3 +117,128 @@ def test_readers_are_blind_to_each_other(app, admin_api, make_user, login):
     v2 = _save(r2, sid, lab)
     assert v2.status_code == 201
     assert admin_api.get(f"/api/studies/{sid}/versions").json()["count"] == 2
+
+
+def _save_slices(api, sid, planes, zs, base):  # type: ignore[no-untyped-def]
+    return api.post(f"/api/studies/{sid}/versions",
+                    files={"file": ("s.raw.gz", gzip.compress(np.ascontiguousarray(
+                        planes, np.uint8).tobytes()), "application/gzip")},
+                    data={"base_version_id": "" if base is None else str(base),
+                          "format": "slices", "slices": ",".join(map(str, zs))})
+
+
+def _slice_files(settings) -> set:  # type: ignore[no-untyped-def]
+    return {p for p in (settings.data_dir / "store" / "labelchunks").rglob("*.gz")}
+
+
+def test_slice_edit_changes_only_those_slices(app, admin_api, settings):
+    _, sid = _setup(app, admin_api)
+    rng = np.random.default_rng(3)
+    first = rng.integers(0, 4, SHAPE, dtype=np.uint8)
+    v1 = _save(admin_api, sid, first).json()
+    before = _slice_files(settings)
+    assert len(before) == SHAPE[0]  # one stored file per distinct slice
+    planes = rng.integers(0, 4, (2, *SHAPE[1:]), dtype=np.uint8)
+    r = _save_slices(admin_api, sid, planes, [3, 1], v1["id"])
+    assert r.status_code == 201, r.text
+    v2 = r.json()
+    expect = first.copy()
+    expect[3], expect[1] = planes[0], planes[1]
+    assert v2["parent_id"] == v1["id"]
+    assert np.array_equal(_fetch(admin_api, v2["id"]), expect)
+    assert np.array_equal(_fetch(admin_api, v1["id"]), first)  # the base is untouched
+    assert v2["voxel_counts"] == {str(k): int((expect == k).sum()) for k in (1, 2, 3)}
+    assert len(_slice_files(settings) - before) == 2  # only the two new slices were written
+    # putting a slice back as it was: the digest equals the first version's for equal voxels
+    r = _save_slices(admin_api, sid, first[[1, 3]], [1, 3], v2["id"])
+    assert r.status_code == 201, r.text
+    assert r.json()["checksum"] == v1["checksum"] and r.json()["voxel_counts"] == v1["voxel_counts"]
+    assert len(_slice_files(settings) - before) == 2
+
+
+def test_bad_slice_edits_refused_and_nothing_recorded(app, admin_api, settings):
+    _, sid = _setup(app, admin_api)
+    v1 = _save(admin_api, sid, np.zeros(SHAPE, np.uint8)).json()["id"]
+    files = _slice_files(settings)
+    plane = np.zeros((1, *SHAPE[1:]), np.uint8)
+    cases = [
+        (_save_slices(admin_api, sid, plane, [0], None), "needs the version it was made on"),
+        (_save_slices(admin_api, sid, plane, [SHAPE[0]], v1), "outside 0..3"),
+        (_save_slices(admin_api, sid, np.zeros((2, *SHAPE[1:]), np.uint8), [1, 1], v1),
+         "repeated"),
+        (_save_slices(admin_api, sid, plane, [0, 1], v1), "expected"),
+        (_save_slices(admin_api, sid, plane + 7, [0], v1), "unknown label values [7]"),
+        (_save_slices(admin_api, sid, plane, ["x"], v1), "comma-separated"),
+    ]
+    for r, words in cases:
+        assert r.status_code == 422, r.text
+        assert words in r.json()["detail"], r.json()
+    assert admin_api.get(f"/api/studies/{sid}/versions").json()["count"] == 1
+    assert _slice_files(settings) == files
+
+
+def test_stale_slice_edit_is_409(app, admin_api):
+    _, sid = _setup(app, admin_api)
+    v1 = _save(admin_api, sid, np.zeros(SHAPE, np.uint8)).json()["id"]
+    v2 = _save(admin_api, sid, np.ones(SHAPE, np.uint8), base=v1).json()["id"]
+    r = _save_slices(admin_api, sid, np.full((1, *SHAPE[1:]), 2, np.uint8), [0], v1)
+    assert r.status_code == 409 and r.json()["detail"]["latest_version_id"] == v2
+    assert admin_api.get(f"/api/studies/{sid}/versions").json()["count"] == 2
+    assert np.array_equal(_fetch(admin_api, v2), np.ones(SHAPE, np.uint8))
+
+
+def test_slice_edit_on_a_version_stored_whole(app, admin_api):
+    """Versions saved before slice storage (one NIfTI, no manifest) stay readable and editable."""
+    from lunglab.db.models import LabelMapVersion, Study
+    from lunglab.db.session import session_scope
+    from lunglab.services.labelmaps import encode_labelmap
+
+    _, sid = _setup(app, admin_api)
+    old = np.random.default_rng(5).integers(0, 4, SHAPE, dtype=np.uint8)
+    store = app.state.store
+    with session_scope(app.state.settings.resolved_database_url) as db:
+        study = db.get(Study, sid)
+        key = f"labelmaps/{sid}/legacy.nii.gz"
+        digest = store.put_bytes(key, encode_labelmap(old, study))
+        v = LabelMapVersion(study_id=sid, kind="human", file_key=key, checksum=digest,
+                            voxel_counts={str(k): int((old == k).sum()) for k in (1, 2, 3)})
+        db.add(v)
+        db.commit()
+        legacy = v.id
+    assert np.array_equal(_fetch(admin_api, legacy), old)
+    plane = np.full((1, *SHAPE[1:]), 3, np.uint8)
+    r = _save_slices(admin_api, sid, plane, [2], legacy)
+    assert r.status_code == 201, r.text
+    expect = old.copy()
+    expect[2] = 3
+    assert np.array_equal(_fetch(admin_api, r.json()["id"]), expect)
+    assert r.json()["voxel_counts"] == {str(k): int((expect == k).sum()) for k in (1, 2, 3)}
+
+
+def test_empty_start_project_hides_the_ai_proposal_from_readers(app, admin_api, make_user,
+                                                                  login):
+    from lunglab.db.session import session_scope
+    from lunglab.services import labelmaps
+
+    pid, sid = _setup(app, admin_api)
+    with session_scope(app.state.settings.resolved_database_url) as db:
+        ai = labelmaps.save_version(db, app.state.store, None, sid, np.ones(SHAPE, np.uint8),
+                                    base_version_id=None, kind="ai", model_name="m").id
+    make_user("r1")
+    admin_api.post(f"/api/projects/{pid}/members", json={"username": "r1", "role": "annotator"})
+    admin_api.post(f"/api/projects/{pid}/assignments", json={"study_id": sid, "username": "r1"})
+    r1 = login("r1")
+    # project default: readers start from the AI proposal and see it
+    assert r1.get(f"/api/studies/{sid}").json()["latest_version_id"] == ai
+    assert r1.get(f"/api/versions/{ai}/labels.nii.gz").status_code == 200
+    r = admin_api.patch(f"/api/projects/{pid}", json={"settings": {"reader_start": "empty"}})
+    assert r.status_code == 200, r.text
+    assert r1.get(f"/api/studies/{sid}").json()["latest_version_id"] is None
+    assert r1.get(f"/api/projects/{pid}/studies").json()["data"][0]["latest_version_id"] is None
+    assert r1.get(f"/api/studies/{sid}/versions").json()["count"] == 0
+    assert r1.get(f"/api/versions/{ai}/labels.nii.gz").status_code == 404
+    # saving on top of the hidden proposal is refused; starting empty is not stale
+    assert _save(r1, sid, np.zeros(SHAPE, np.uint8), base=ai).status_code == 404
+    assert _save(r1, sid, np.zeros(SHAPE, np.uint8)).status_code == 201
+    # reviewers and admins still see it
+    assert admin_api.get(f"/api/studies/{sid}/versions").json()["count"] == 2

@@ -148,7 +148,11 @@ class LabelMapVersion(Base):
     )
     created_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
     checksum: Mapped[str] = mapped_column(String(64))
+    # where the version's NIfTI is (or will be, for slice-stored versions: written on first use)
     file_key: Mapped[str] = mapped_column(String(200))
+    # {"shape": [z, y, x], "slices": [digest per z]} (io/labelchunks); None for versions
+    # stored as one NIfTI file (saved before slice storage existed)
+    manifest: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     voxel_counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     message: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -20,7 +20,7 @@ from lunglab.db.models import LabelMapVersion, Project, Study, User
 from lunglab.io.store import VolumeStore
 from lunglab.services import audit
 from lunglab.services.errors import NotFound
-from lunglab.services.labelmaps import read_labels
+from lunglab.services.labelmaps import materialize, read_labels
 from lunglab.services.projects import require_role
 from lunglab.services.studies import load_volume
 
@@ -82,7 +82,7 @@ def export_labels_nifti(db: Session, store: VolumeStore, user: User | None,
     """The label map as stored (uint8 NIfTI with the study's geometry)."""
     study, version = _admin_version(db, user, version_id)
     audit.record(db, user, "export.labels_nifti", "version", version.id, study=study.id)
-    return ExportFile(store.local_path(version.file_key),
+    return ExportFile(materialize(store, version, study),
                       f"study{study.id}-labels-v{version.id}.nii.gz", "application/gzip")
 
 

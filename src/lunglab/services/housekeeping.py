@@ -17,6 +17,7 @@ from sqlalchemy import select
 from lunglab.core.settings import Settings
 from lunglab.db.models import LabelMapVersion, Study
 from lunglab.db.session import session_scope
+from lunglab.io import labelchunks
 
 
 @dataclass
@@ -41,10 +42,14 @@ def _remove(path: Path) -> None:
 
 
 def referenced_keys(settings: Settings) -> set[str]:
-    """Every store key a study or label-map version refers to."""
+    """Every store key a study or label-map version refers to (slices included)."""
     with session_scope(settings.resolved_database_url) as db:
         keys = set(db.scalars(select(Study.volume_key)))
         keys |= set(db.scalars(select(LabelMapVersion.file_key)))
+        for study_id, manifest in db.execute(select(LabelMapVersion.study_id,
+                                                    LabelMapVersion.manifest)):
+            if manifest:
+                keys |= labelchunks.referenced_keys(study_id, manifest["slices"])
     return keys
 
 
@@ -69,7 +74,7 @@ def clean(settings: Settings, *, scratch_age_s: float = 6 * 3600,
     store = data / "store"
     if store.exists():
         keep = referenced_keys(settings) | (extra_keys or set())
-        for area in ("studies", "labelmaps"):
+        for area in ("studies", "labelmaps", labelchunks.PREFIX):
             for path in (store / area).rglob("*") if (store / area).exists() else []:
                 if path.is_file() and _old(path, orphan_age_s):
                     key = path.relative_to(store).as_posix()

@@ -1,15 +1,20 @@
 """Versioned label maps: every save adds an immutable version naming its base.
 
+Versions are stored as content-addressed axial slices (``io/labelchunks``): a save sends the
+whole map or only the slices it changed (a ``SliceEdit``), and only slices not already stored
+are written. The version's NIfTI file, which downloads and exports hand out, is written the
+first time it is asked for (``materialize``).
+
 A save whose base is no longer the newest version *the reader can see* is refused with
-``Conflict`` and nothing is written. Concurrent saves are serialised by the study row's
-optimistic version counter (SQLAlchemy ``version_id_col``): the loser retries its check
-against the fresh state and gets a 409 if someone else won.
+``Conflict`` and nothing is recorded. Concurrent saves of one study are serialised by a short
+per-study lock around the base check and the row insert; the slice work runs before it.
 """
 from __future__ import annotations
 
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +25,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from lunglab.db.base import utcnow
-from lunglab.db.models import LabelMapVersion, Study, User
+from lunglab.db.models import LabelMapVersion, Project, Study, User
 from lunglab.domain.labels import MAX_LABEL
+from lunglab.io import labelchunks
 from lunglab.io.store import VolumeStore
 from lunglab.services import audit
 from lunglab.services.assignments import guard_reader_save
@@ -32,13 +38,33 @@ KINDS = ("ai", "human", "consensus", "imported")
 SHARED_KINDS = ("ai", "imported", "consensus")
 
 
-def visible_versions(db: Session, user: User | None, study: Study, role: str) -> list[LabelMapVersion]:
-    """Versions the user may see, newest first. Annotators see their own and the shared ones."""
-    q = select(LabelMapVersion).where(LabelMapVersion.study_id == study.id)
+def reader_kinds(db: Session, study: Study) -> tuple[str, ...]:
+    """Kinds of other people's versions an annotator of the study may see.
+
+    In a project whose ``reader_start`` is ``empty`` the AI proposal is hidden from readers:
+    they start from an empty map, unbiased by the model.
+    """
+    project = db.get(Project, study.project_id)
+    if ((project.settings or {}) if project else {}).get("reader_start", "ai") == "empty":
+        return tuple(k for k in SHARED_KINDS if k != "ai")
+    return SHARED_KINDS
+
+
+def _visible(db: Session, user: User | None, study: Study, role: str, what: Any) -> Any:
+    q = select(what).where(LabelMapVersion.study_id == study.id)
     if role == "annotator" and user is not None:
-        q = q.where((LabelMapVersion.kind.in_(SHARED_KINDS)) |
+        q = q.where((LabelMapVersion.kind.in_(reader_kinds(db, study))) |
                     (LabelMapVersion.author_id == user.id))
-    return list(db.scalars(q.order_by(LabelMapVersion.id.desc())).all())
+    return q.order_by(LabelMapVersion.id.desc())
+
+
+def visible_versions(db: Session, user: User | None, study: Study, role: str) -> list[LabelMapVersion]:
+    """Versions the user may see, newest first.
+
+    Annotators see their own and the shared ones (not the AI proposal where the project
+    starts readers empty); everyone else sees all.
+    """
+    return list(db.scalars(_visible(db, user, study, role, LabelMapVersion)).all())
 
 
 def voxel_counts(labels: np.ndarray) -> dict[str, int]:
@@ -52,7 +78,10 @@ def validate_labels(labels: np.ndarray, study: Study, source: str = "label map")
     Raises:
         InvalidInput: wrong shape or label values outside 0..3.
     """
-    expect = tuple(study.shape)
+    return _validated(labels, tuple(int(v) for v in study.shape), source)
+
+
+def _validated(labels: np.ndarray, expect: tuple[int, ...], source: str) -> np.ndarray:
     if labels.ndim == 2 and expect[0] == 1:
         labels = labels[None]
     if tuple(labels.shape) != expect:
@@ -98,6 +127,55 @@ def parse_upload(data: bytes, filename: str, fmt: str, study: Study) -> np.ndarr
     return validate_labels(arr, study, name)
 
 
+@dataclass(frozen=True)
+class SliceEdit:
+    """Axial slices that changed against a base version: indices and their new voxels."""
+
+    z: tuple[int, ...]
+    planes: np.ndarray  # uint8 [len(z), y, x]
+
+
+def parse_slice_edit(data: bytes, filename: str, slices: str, study: Study) -> SliceEdit:
+    """Decode a slice edit upload: raw uint8 ``[k, y, x]`` bytes (gzip when the name ends
+    ``.gz``) for the comma-separated z indices in ``slices``, in that order."""
+    name = Path(filename or "slices").name
+    try:
+        zs = tuple(int(t) for t in slices.split(",") if t.strip())
+    except ValueError:
+        raise InvalidInput("slices must be comma-separated slice indices (z)", name) from None
+    if name.endswith(".gz"):
+        try:
+            data = igzip.decompress(data)
+        except (OSError, EOFError, ValueError) as exc:
+            raise InvalidInput(f"not valid gzip data ({exc})", name) from None
+    nz, ny, nx = (int(v) for v in study.shape)
+    if len(data) != len(zs) * ny * nx:
+        raise InvalidInput(f"{len(data)} bytes, expected {len(zs) * ny * nx} for {len(zs)} "
+                           f"slice(s) of {ny}x{nx} uint8", name)
+    planes = np.frombuffer(data, np.uint8).reshape(len(zs), ny, nx)
+    return validate_edit(SliceEdit(zs, planes), study, name)
+
+
+def validate_edit(edit: SliceEdit, study: Study, source: str = "slice edit") -> SliceEdit:
+    """Check indices (in range, no repeats), slice shape and label values.
+
+    Raises:
+        InvalidInput: naming the first problem.
+    """
+    nz, ny, nx = (int(v) for v in study.shape)
+    if not edit.z:
+        raise InvalidInput("a slice edit must name at least one slice", source)
+    bad = [z for z in edit.z if not 0 <= z < nz]
+    if bad:
+        raise InvalidInput(f"slice indices {bad[:10]} outside 0..{nz - 1}", source)
+    if len(set(edit.z)) != len(edit.z):
+        raise InvalidInput("a slice index is repeated", source)
+    if edit.planes.shape != (len(edit.z), ny, nx):
+        raise InvalidInput(f"slices of shape {tuple(edit.planes.shape)}, expected "
+                           f"{(len(edit.z), ny, nx)} (k, y, x)", source)
+    return SliceEdit(tuple(edit.z), _validated(edit.planes, (len(edit.z), ny, nx), source))
+
+
 def encode_labelmap(labels: np.ndarray, study: Study) -> bytes:
     """The label map as gzip NIfTI bytes with the study's geometry (no identifying text)."""
     from lunglab.domain.volume import CTVolume
@@ -110,16 +188,54 @@ def encode_labelmap(labels: np.ndarray, study: Study) -> bytes:
 
 def read_labels(store: VolumeStore, version: LabelMapVersion) -> np.ndarray:
     """The version's voxels as uint8 ``[z, y, x]``."""
+    if version.manifest:
+        m = version.manifest
+        return labelchunks.read_volume(store, version.study_id, m["slices"],
+                                       tuple(int(v) for v in m["shape"]))  # type: ignore[arg-type]
     import SimpleITK as sitk
 
     return sitk.GetArrayFromImage(sitk.ReadImage(str(store.local_path(version.file_key))))
 
 
+def materialize(store: VolumeStore, version: LabelMapVersion, study: Study) -> Path:
+    """The version as a gzip NIfTI file (written from its slices the first time)."""
+    if not store.exists(version.file_key):
+        store.put_bytes(version.file_key, encode_labelmap(read_labels(store, version), study))
+    return store.local_path(version.file_key)
+
+
+def _store_slices(store: VolumeStore, study: Study, base: LabelMapVersion | None,
+                  labels: np.ndarray | None, edit: SliceEdit | None
+                  ) -> tuple[list[str], dict[str, int]]:
+    """Write the slices the new version needs; return its manifest and voxel counts."""
+    known = base.manifest["slices"] if base is not None and base.manifest else None
+    if edit is None:
+        assert labels is not None
+        return labelchunks.put_volume(store, study.id, labels, known), voxel_counts(labels)
+    assert base is not None
+    if known is None:  # a base stored as one NIfTI (before slice storage): split it once
+        known = labelchunks.put_volume(store, study.id, read_labels(store, base))
+    manifest = list(known)
+    counts = {k: int(v) for k, v in (base.voxel_counts or {}).items()}
+    shape_yx = (int(study.shape[1]), int(study.shape[2]))
+    digests = labelchunks.put_slices(store, study.id, edit.planes)
+    for z, plane, digest in zip(edit.z, edit.planes, digests, strict=True):
+        if manifest[z] == digest:
+            continue
+        old = labelchunks.read_slice(store, study.id, manifest[z], shape_yx)
+        for label, n in voxel_counts(plane).items():
+            counts[label] = counts.get(label, 0) + n
+        for label, n in voxel_counts(old).items():
+            counts[label] = counts.get(label, 0) - n
+        manifest[z] = digest
+    return manifest, counts
+
+
 def _check_base(db: Session, user: User | None, study: Study, role: str,
                 base_version_id: int | None, check_base: bool) -> None:
-    visible = visible_versions(db, user, study, role)
-    latest = visible[0].id if visible else None
-    if base_version_id is not None and not any(v.id == base_version_id for v in visible):
+    visible = list(db.scalars(_visible(db, user, study, role, LabelMapVersion.id)).all())
+    latest = visible[0] if visible else None
+    if base_version_id is not None and base_version_id not in visible:
         raise NotFound(f"base version {base_version_id} not found for this study")
     if check_base and base_version_id != latest:
         raise Conflict(
@@ -143,8 +259,9 @@ def save_version(
     store: VolumeStore,
     user: User | None,
     study_id: int,
-    labels: np.ndarray,
+    labels: np.ndarray | None = None,
     *,
+    edit: SliceEdit | None = None,
     base_version_id: int | None,
     kind: str = "human",
     message: str = "",
@@ -155,7 +272,8 @@ def save_version(
 ) -> LabelMapVersion:
     """Store a new label-map version and commit.
 
-    The expensive part (validation, NIfTI encoding, the atomic file write) runs without any
+    Give either the whole map (``labels``) or only the slices that changed against the base
+    (``edit``). The slice work (validation, hashing, writing new slices) runs without any
     lock; only the base check and the row insert run under the study's lock, so concurrent
     readers of one study wait milliseconds for each other, and a stale base is still caught.
 
@@ -165,10 +283,13 @@ def save_version(
         check_base: refuse (409) when the base is not the newest version the user sees.
 
     Raises:
-        Conflict: stale base. InvalidInput: bad labels. NotFound: study or base unknown.
+        Conflict: stale base. InvalidInput: bad labels, or an edit without a base.
+        NotFound: study or base unknown.
     """
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {KINDS}")
+    if (labels is None) == (edit is None):
+        raise ValueError("give either labels or edit")
     if user is not None:
         study, role = get_study(db, user, study_id)
         guard_reader_save(db, user, study, base_version_id)  # frozen after submit
@@ -176,12 +297,17 @@ def save_version(
         study, role = db.get(Study, study_id), "admin"
         if study is None:
             raise NotFound(f"study {study_id} not found")
-    labels = validate_labels(labels, study)
+    if edit is not None:
+        if base_version_id is None:
+            raise InvalidInput("a slice edit needs the version it was made on (base_version_id)")
+        edit = validate_edit(edit, study)
+    else:
+        labels = validate_labels(labels, study)  # type: ignore[arg-type]
     _check_base(db, user, study, role, base_version_id, check_base)  # early, cheap refusal
-    payload = encode_labelmap(labels, study)
-    counts = voxel_counts(labels)
-    key = f"labelmaps/{study.id}/{uuid.uuid4().hex}.nii.gz"
-    checksum = store.put_bytes(key, payload)
+    base = db.get(LabelMapVersion, base_version_id) if base_version_id is not None else None
+    manifest, counts = _store_slices(store, study, base, labels, edit)
+    shape = [int(v) for v in study.shape]
+    key = f"labelmaps/{study.id}/{uuid.uuid4().hex}.nii.gz"  # written on first use
     db.commit()  # end the read transaction: the lock below starts a fresh one
     for attempt in range(retries):
         try:
@@ -189,25 +315,25 @@ def save_version(
             _check_base(db, user, study, role, base_version_id, check_base)
             version = LabelMapVersion(
                 study_id=study_id, kind=kind, author_id=user.id if user else None,
-                model_name=model_name, parent_id=base_version_id, checksum=checksum,
-                file_key=key, voxel_counts=counts, message=message[:2000],
-                details=details or {},
+                model_name=model_name, parent_id=base_version_id,
+                checksum=labelchunks.labels_digest(manifest), file_key=key,
+                manifest={"shape": shape, "slices": manifest}, voxel_counts=counts,
+                message=message[:2000], details=details or {},
             )
             db.add(version)
             db.flush()
             audit.record(db, user, "labelmap.save", "study", study_id, version=version.id,
-                         kind=kind, base=base_version_id)
+                         kind=kind, base=base_version_id,
+                         slices=len(edit.z) if edit is not None else shape[0])
             db.commit()
             return version
         except OperationalError:  # SQLite: busy snapshot; wait a little and take it again
             db.rollback()
             if attempt == retries - 1:
-                store.delete(key)
                 raise Conflict("the study is busy; try again in a moment") from None
             time.sleep(0.05 * (attempt + 1))
         except BaseException:
             db.rollback()
-            store.delete(key)
             raise
     raise AssertionError("unreachable")
 

@@ -29,20 +29,22 @@ def list_studies(db: Session, user: User, project_id: int, *, offset: int = 0, l
     return list(rows), int(count)
 
 
-def version_stats(db: Session, study_ids: list[int],
+def version_stats(db: Session, studies: list[Study],
                   reader_id: int | None = None) -> dict[int, tuple[int | None, int]]:
     """Newest version id and version count per study.
 
-    With ``reader_id`` (an annotator) only the versions that reader may see count (blinding).
+    ``studies`` belong to one project. With ``reader_id`` (an annotator) only the versions
+    that reader may see count (blinding; no AI proposal where the project starts readers
+    empty).
     """
-    if not study_ids:
+    if not studies:
         return {}
     q = (select(LabelMapVersion.study_id, func.max(LabelMapVersion.id), func.count())
-         .where(LabelMapVersion.study_id.in_(study_ids)))
+         .where(LabelMapVersion.study_id.in_([s.id for s in studies])))
     if reader_id is not None:
-        from lunglab.services.labelmaps import SHARED_KINDS
+        from lunglab.services.labelmaps import reader_kinds
 
-        q = q.where(LabelMapVersion.kind.in_(SHARED_KINDS) |
+        q = q.where(LabelMapVersion.kind.in_(reader_kinds(db, studies[0])) |
                     (LabelMapVersion.author_id == reader_id))
     rows = db.execute(q.group_by(LabelMapVersion.study_id)).all()
     return {sid: (vid, n) for sid, vid, n in rows}

@@ -105,7 +105,7 @@ def case_refs(db: Session, store: VolumeStore, snapshot: list[dict[str, int]]) -
 
     Each label map is read once (one case at a time) to find the slices with lung.
     """
-    from lunglab.services.labelmaps import read_labels
+    from lunglab.services.labelmaps import materialize, read_labels
 
     refs = []
     for item in snapshot:
@@ -116,6 +116,7 @@ def case_refs(db: Session, store: VolumeStore, snapshot: list[dict[str, int]]) -
         labels = read_labels(store, version)
         zs = tuple(int(z) for z in np.nonzero(labels.reshape(labels.shape[0], -1).any(1))[0])
         del labels
+        materialize(store, version, study)  # the case cache reads the NIfTI file
         sx, sy, sz = (float(s) for s in study.spacing)
         refs.append(CaseRef(study.id, version.id, study.volume_key, version.file_key,
                             (sx, sy, sz), zs))

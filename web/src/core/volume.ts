@@ -111,3 +111,35 @@ export class LabelMap {
 
   volumeMl(label: number): number { return (this.counts[label] * this.g.sx * this.g.sy * this.g.sz) / 1000; }
 }
+
+/**
+ * Axial slices (z) where `current` differs from `base`; both are [z, y, x] label maps of
+ * the same geometry. Compares 4 bytes at a time where the layout allows.
+ */
+export function changedSlices(g: Geometry, base: Uint8Array, current: Uint8Array): number[] {
+  const plane = g.nx * g.ny;
+  const out: number[] = [];
+  const wide = plane % 4 === 0 && base.byteOffset % 4 === 0 && current.byteOffset % 4 === 0;
+  const b32 = wide ? new Uint32Array(base.buffer, base.byteOffset, base.length / 4) : null;
+  const c32 = wide ? new Uint32Array(current.buffer, current.byteOffset, current.length / 4) : null;
+  for (let z = 0; z < g.nz; z++) {
+    let differs = false;
+    if (b32 && c32) {
+      const o = (z * plane) / 4, end = o + plane / 4;
+      for (let i = o; i < end; i++) if (b32[i] !== c32[i]) { differs = true; break; }
+    } else {
+      const o = z * plane, end = o + plane;
+      for (let i = o; i < end; i++) if (base[i] !== current[i]) { differs = true; break; }
+    }
+    if (differs) out.push(z);
+  }
+  return out;
+}
+
+/** The slices `zs` of a [z, y, x] label map, copied one after the other. */
+export function copySlices(g: Geometry, data: Uint8Array, zs: number[]): Uint8Array {
+  const plane = g.nx * g.ny;
+  const out = new Uint8Array(zs.length * plane);
+  zs.forEach((z, k) => out.set(data.subarray(z * plane, (z + 1) * plane), k * plane));
+  return out;
+}

@@ -1,7 +1,7 @@
 /** Study view: MPR + 3D, window presets, label overlay and legend, editing tools, versions. */
 import { api, ApiError, getJson, request, sendJson, type AssignmentDetail, type AssignmentOut, type List, type ProjectPublic, type StudyPublic, type VersionPublic } from "../core/api";
 import { gzipBytes, maybeGunzip, parseNifti } from "../core/nifti";
-import { CtVolume, LabelMap, type Geometry } from "../core/volume";
+import { CtVolume, LabelMap, changedSlices, copySlices, type Geometry } from "../core/volume";
 import { deleteDraft, draftKey, loadDraft, saveDraft } from "../core/draft-store";
 import { fmtTime, h } from "../dom";
 import type { Session } from "../main";
@@ -93,6 +93,9 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
   if (lab) labelsData = lab.data instanceof Uint8Array ? lab.data : Uint8Array.from(lab.data as Int16Array);
   (dbg.timings as Record<string, number>).beforeLabelMap = performance.now() - t0;
   const labels = new LabelMap(g, labelsData);
+  // the voxels of baseVersionId as the server holds them: a save sends only the slices that
+  // differ from it (null: unknown, the next save sends the whole map)
+  let baseData: Uint8Array | null = lab ? labelsData.slice() : null;
   const dir = study.direction || [1, 0, 0, 0, 1, 0, 0, 0, 1];
   const viewer = new StudyViewer(ct, labels, (dir[8] ?? 1) >= 0);
   let savedRevision = labels.revision;
@@ -272,11 +275,17 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
     saveBtn.disabled = true; saving = true;
     const ts = performance.now();
     try {
-      const gz = await gzipBytes(labels.data);
+      // only the changed slices when the server's copy of the base is known and few changed
+      const zs = !force && reviewCopyOf === null && baseVersionId !== null && baseData ? changedSlices(g, baseData, labels.data) : null;
+      const delta = zs !== null && zs.length > 0 && zs.length <= g.nz / 2 ? zs : null;
+      const sent = delta ? copySlices(g, labels.data, delta) : labels.data.slice();
+      const gz = await gzipBytes(sent);
       (dbg.timings as Record<string, number>).saveGzip = performance.now() - ts;
+      dbg.lastSave = { slices: delta ? delta.length : g.nz, bytes: gz.size };
       const fd = new FormData();
-      fd.append("file", new File([gz], "labels.raw.gz", { type: "application/gzip" }));
-      fd.append("format", "raw");
+      fd.append("file", new File([gz], delta ? "slices.raw.gz" : "labels.raw.gz", { type: "application/gzip" }));
+      fd.append("format", delta ? "slices" : "raw");
+      if (delta) fd.append("slices", delta.join(","));
       fd.append("base_version_id", baseVersionId === null ? "" : String(baseVersionId));
       fd.append("message", force ? "kept over a newer version" : "");
       const rev = labels.revision;
@@ -285,6 +294,8 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
       const wasCopy = reviewCopyOf !== null;
       if (wasCopy) { reviewCopyOf = null; copyBar.remove(); }
       baseVersionId = v.id; savedRevision = rev;
+      if (delta && baseData) { const plane = g.nx * g.ny; delta.forEach((z, k) => baseData!.set(sent.subarray(k * plane, (k + 1) * plane), z * plane)); }
+      else baseData = sent;
       (dbg.timings as Record<string, number>).save = performance.now() - ts;
       say(wasCopy ? `Saved review copy v${v.id}${approveCopy.checked ? " and approved it" : ""}.` : `Saved version ${v.id}.`);
       await deleteDraft(draftKey(session.user.username, sid)).catch(() => null);
@@ -316,6 +327,7 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
     say(`Loading version ${vid}…`);
     const lab = await fetchNifti(`/api/versions/${vid}/labels.nii.gz`);
     labels.replace(lab.data instanceof Uint8Array ? lab.data : Uint8Array.from(lab.data as Int16Array));
+    baseData = labels.data.slice();
     baseVersionId = vid; savedRevision = labels.revision; viewer.diffRef = null; diffInfo.textContent = "";
     say(`Loaded version ${vid}.`); sync(); void r3d?.refreshLabels();
   }
@@ -503,7 +515,7 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
       assignment = await getJson<AssignmentDetail>(`/api/assignments/${a.id}`);
       dbg.assignment = assignment;
       if (fresh && assignment.start_from === "empty" && labels.counts.some((n, i) => i > 0 && n > 0)) {
-        labels.replace(new Uint8Array(labels.data.length)); savedRevision = labels.revision; say("Starting from an empty label map (project setting)."); sync();
+        labels.replace(new Uint8Array(labels.data.length)); baseData = null; savedRevision = labels.revision; say("Starting from an empty label map (project setting)."); sync();
       }
       renderAssignment();
     }
@@ -517,7 +529,7 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
         if (raw.length === labels.data.length) {
           labels.begin("restore draft");
           for (let i = 0; i < raw.length; i++) if (raw[i] !== labels.data[i]) labels.set(i, raw[i]);
-          labels.commit(); baseVersionId = d.baseVersionId; say("Draft restored."); sync();
+          labels.commit(); if (baseVersionId !== d.baseVersionId) baseData = null; baseVersionId = d.baseVersionId; say("Draft restored."); sync();
         }
         bar.remove();
       }, "restore-draft"),

@@ -32,7 +32,7 @@ def list_studies(project_id: int, db: SessionDep, user: CurrentUser,
     rows, count = studies.list_studies(db, user, project_id, offset=offset, limit=limit, q=q,
                                        ai_status=ai_status)
     blind = user.id if projects.role_in(db, user, project_id) == "annotator" else None
-    stats = studies.version_stats(db, [s.id for s in rows], reader_id=blind)
+    stats = studies.version_stats(db, list(rows), reader_id=blind)
     return StudiesPublic(data=[study_public(s, stats.get(s.id)) for s in rows], count=count)
 
 
@@ -40,7 +40,7 @@ def list_studies(project_id: int, db: SessionDep, user: CurrentUser,
 def get_study(study_id: int, db: SessionDep, user: CurrentUser) -> StudyPublic:
     s, role = projects.get_study(db, user, study_id)
     blind = user.id if role == "annotator" else None
-    return study_public(s, studies.version_stats(db, [s.id], reader_id=blind).get(s.id))
+    return study_public(s, studies.version_stats(db, [s], reader_id=blind).get(s.id))
 
 
 @router.get("/studies/{study_id}/volume.nii.gz", response_class=FileResponse)

@@ -40,20 +40,25 @@ def get_labels(version_id: int, db: SessionDep, user: CurrentUser,
     if not any(x.id == v.id for x in labelmaps.visible_versions(db, user, study, role)):
         raise NotFound(f"version {version_id} not found")
     audit.record(db, user, "labelmap.view", "version", v.id)
-    return FileResponse(store.local_path(v.file_key), media_type="application/gzip",
+    db.commit()
+    return FileResponse(labelmaps.materialize(store, v, study), media_type="application/gzip",
                         filename=f"labels-{v.id}.nii.gz",
                         headers={"Cache-Control": "private, max-age=86400, immutable",
-                                 "X-Content-SHA256": v.checksum})
+                                 "X-Labels-Digest": v.checksum})
 
 
 @router.post("/studies/{study_id}/versions", response_model=VersionPublic, status_code=201)
 def save_version(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
                        file: UploadFile, base_version_id: str = Form(""),
                        message: str = Form("", max_length=2000),
-                       format: str = Form("nifti", max_length=8)) -> VersionPublic:
+                       format: str = Form("nifti", max_length=8),
+                       slices: str = Form("", max_length=50_000)) -> VersionPublic:
+    """Save a new version: the whole map (``nifti`` or ``raw``) or, with ``format=slices``,
+    only the axial slices that changed against ``base_version_id`` (raw uint8 ``[k, y, x]``,
+    gzip when the file name ends ``.gz``; their z indices in ``slices``, comma-separated)."""
     study, _ = projects.get_study(db, user, study_id)
-    if format not in ("nifti", "raw"):
-        raise InvalidInput("format must be 'nifti' or 'raw'")
+    if format not in ("nifti", "raw", "slices"):
+        raise InvalidInput("format must be 'nifti', 'raw' or 'slices'")
     # a plain ``def`` route runs in the thread pool: decoding and gzip release the GIL, so
     # concurrent saves use every core instead of queueing on the event loop
     data = file.file.read(MAX_LABELMAP_BYTES + 1)
@@ -62,7 +67,12 @@ def save_version(study_id: int, db: SessionDep, user: CurrentUser, store: StoreD
     base = int(base_version_id) if base_version_id.strip().isdigit() else None
     if base_version_id.strip() and base is None:
         raise InvalidInput("base_version_id must be a version id or empty")
-    labels = labelmaps.parse_upload(data, file.filename or "labels", format, study)
-    v = labelmaps.save_version(db, store, user, study_id, labels, base_version_id=base,
-                               kind="human", message=message)
+    if format == "slices":
+        edit = labelmaps.parse_slice_edit(data, file.filename or "slices", slices, study)
+        v = labelmaps.save_version(db, store, user, study_id, edit=edit, base_version_id=base,
+                                   kind="human", message=message)
+    else:
+        labels = labelmaps.parse_upload(data, file.filename or "labels", format, study)
+        v = labelmaps.save_version(db, store, user, study_id, labels, base_version_id=base,
+                                   kind="human", message=message)
     return version_public(v, study)
