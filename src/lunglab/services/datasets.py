@@ -49,6 +49,17 @@ def _extract_archives(folder: Path, settings: Settings) -> None:
         done.touch()
 
 
+def _has_imported_mask(url: str, study_id: int) -> bool:
+    from sqlalchemy import select
+
+    from lunglab.db.models import LabelMapVersion
+
+    with session_scope(url) as db:
+        return db.scalar(select(LabelMapVersion.id).where(
+            LabelMapVersion.study_id == study_id, LabelMapVersion.kind == "imported")
+            .limit(1)) is not None
+
+
 def import_dataset(name_or_entry: str | CatalogEntry, project_name: str, *,
                    from_path: Path | None = None, settings: Settings | None = None,
                    allow_unverified: bool = False, client: Any = None,
@@ -96,9 +107,14 @@ def import_dataset(name_or_entry: str | CatalogEntry, project_name: str, *,
             outcome = ingest.register_series(db, store, project, None, series)
         if outcome.status == "duplicate":
             summary.duplicates += 1
-            continue
-        summary.imported += 1
-        summary.studies.append(int(outcome.study_id or 0))
+            # the study and its mask are two commits: a run killed between them left the
+            # study without its mask, which this run adds
+            if outcome.study_id is None or case.labelmap is None or _has_imported_mask(
+                    url, outcome.study_id):
+                continue
+        else:
+            summary.imported += 1
+            summary.studies.append(int(outcome.study_id or 0))
         if case.labelmap is not None:
             with session_scope(url) as db:
                 save_version(db, store, None, int(outcome.study_id or 0), case.labelmap,
