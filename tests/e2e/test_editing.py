@@ -43,6 +43,19 @@ def test_brush_stroke_saves_exactly_those_voxels(page, server: Server) -> None:
     assert np.all(after[changed] == 2)
     v = api.get(f"/api/studies/{server.study_id}/versions").json()["data"][0]
     assert v["id"] == vid and v["parent_id"] == base and v["author"] == "admin"
+    # with a base, the client sends only the slices the stroke touched; without, the whole map
+    touched = len(np.unique(np.nonzero(changed)[0]))
+    sent = page.evaluate("window.__lunglab.lastSave")
+    assert sent["slices"] == (server.shape[0] if base is None else touched), sent
+    # a second stroke on the saved version: sent as those slices only, and exact again
+    stroke(page, z, y + 30, x0, x1)
+    vid2 = save_and_wait(page)
+    again = api.labels(vid2, server.shape)
+    changed2 = again != after
+    assert np.array_equal(changed2, brush_union(server.shape, server.spacing, z, y + 30, x0, x1,
+                                                3.0) & (after != 2))
+    sent = page.evaluate("window.__lunglab.lastSave")
+    assert sent["slices"] == len(np.unique(np.nonzero(changed2)[0])) < server.shape[0], sent
 
 
 def test_threshold_brush_leaves_out_of_range_voxels(page, server: Server) -> None:

@@ -281,7 +281,7 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
       const sent = delta ? copySlices(g, labels.data, delta) : labels.data.slice();
       const gz = await gzipBytes(sent);
       (dbg.timings as Record<string, number>).saveGzip = performance.now() - ts;
-      dbg.lastSave = { slices: delta ? delta.length : g.nz, bytes: gz.size };
+      dbg.lastSave = { slices: delta ? delta.length : g.nz, bytes: gz.size, changed: zs ? zs.length : null, base: baseData !== null };
       const fd = new FormData();
       fd.append("file", new File([gz], delta ? "slices.raw.gz" : "labels.raw.gz", { type: "application/gzip" }));
       fd.append("format", delta ? "slices" : "raw");
