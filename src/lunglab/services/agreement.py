@@ -4,12 +4,13 @@ Per study and label ("1" lung, "2" GGO, "3" consolidation, "2+3" all infection):
 95% Hausdorff distance (mm) and volume difference (mL) between readers; per reader: Dice with the
 consensus and STAPLE sensitivity/specificity. The consensus is the newest stored ``consensus``
 version, or an unsaved majority vote when there is none. Results are cached per set of versions
-(``agreement_results``), because HD95 on a 512x512x141 series takes seconds per label.
+(``agreement_results``): a real-size study still takes seconds the first time, mostly in MONAI's
+surface distances and Dice on the lungs (``bench/agreement.py`` measures it).
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from itertools import combinations
+from collections.abc import Sequence
 from statistics import mean
 from typing import Any
 
@@ -38,21 +39,44 @@ def newest_consensus(db: Session, study_id: int) -> LabelMapVersion | None:
         .order_by(LabelMapVersion.id.desc()).limit(1))
 
 
+def reader_metrics(stack: list[np.ndarray], stored: np.ndarray | None,
+                   spacing_xyz: Sequence[float]) -> dict[str, Any]:
+    """The maths of a study's agreement, on label maps (no database).
+
+    Args:
+        stack: the readers' label maps.
+        stored: the stored consensus, or None for the majority vote of ``stack``.
+        spacing_xyz: voxel size in mm, ``(x, y, z)`` like ``Study.spacing``.
+
+    Returns:
+        ``{"pairs": {label: {(i, j): pair metrics}}, "dice_vs_consensus": {label: [per reader]},
+        "staple": {label: [per reader]}}``, Dice unrounded in ``dice_vs_consensus``.
+    """
+    # every metric is the same on the box around all the labelled voxels (the lungs: a fraction
+    # of a chest CT's voxels), and each reader's label masks and surfaces are made once
+    box = am.foreground_box(stack if stored is None else [*stack, stored])
+    stack = [s[box] for s in stack]
+    ref = stored[box] if stored is not None else am.majority_vote(stack, MAX_LABEL)
+    pairs, dice_ref = {}, {}
+    for label in LABELS:
+        masks = [am.label_mask(s, label) for s in stack]
+        pairs[label] = am.pairwise_metrics(masks, spacing_xyz)
+        ref_mask = am.label_mask(ref, label)
+        dice_ref[label] = [am.dice(m, ref_mask) for m in masks]
+    return {"pairs": pairs, "dice_vs_consensus": dice_ref, "staple": staple_stats(stack)}
+
+
 def _compute(db: Session, store: VolumeStore, study: Study, versions: list[LabelMapVersion],
              consensus: LabelMapVersion | None) -> dict[str, Any]:
     stack = [labelmaps.read_labels(store, v) for v in versions]
     names = [reader_name(db, v) for v in versions]
-    ref = (labelmaps.read_labels(store, consensus) if consensus is not None
-           else am.majority_vote(stack, MAX_LABEL))
-    stats = staple_stats(stack)
+    stored = labelmaps.read_labels(store, consensus) if consensus is not None else None
+    res = reader_metrics(stack, stored, study.spacing)
     labels = []
     for label in LABELS:
-        pairs = []
-        for i, j in combinations(range(len(stack)), 2):
-            m = am.pair_metrics(am.label_mask(stack[i], label), am.label_mask(stack[j], label),
-                                study.spacing)
-            pairs.append({"version_a": versions[i].id, "version_b": versions[j].id,
-                          "reader_a": names[i], "reader_b": names[j], **m})
+        pairs = [{"version_a": versions[i].id, "version_b": versions[j].id,
+                  "reader_a": names[i], "reader_b": names[j], **m}
+                 for (i, j), m in res["pairs"][label].items()]
         dices = [p["dice"] for p in pairs if p["dice"] is not None]
         labels.append({"label": label, "pairs": pairs,
                        "mean_dice": round(mean(dices), 4) if dices else None,
@@ -61,10 +85,9 @@ def _compute(db: Session, store: VolumeStore, study: Study, versions: list[Label
     for i, v in enumerate(versions):
         per_label = {}
         for label in LABELS:
-            mask = am.label_mask(stack[i], label)
-            d = am.dice(mask, am.label_mask(ref, label))
+            d = res["dice_vs_consensus"][label][i]
             per_label[label] = {"dice_vs_consensus": None if d is None else round(d, 4),
-                                **stats[label][i]}
+                                **res["staple"][label][i]}
         readers.append({"version_id": v.id, "reader": names[i], "labels": per_label})
     at = max((t for t in (aware(v.created_at) for v in versions) if t is not None), default=None)
     return {"study_id": study.id, "at": at.isoformat() if at else None,

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -39,7 +41,12 @@ def _bbox(mask: np.ndarray, margin: int = 1) -> tuple[slice, ...] | None:
 
 
 def dice(a: np.ndarray, b: np.ndarray) -> float | None:
-    """Dice of two binary masks (MONAI's ``compute_dice``); None when both are empty."""
+    """Dice of two binary masks (MONAI's ``compute_dice``); None when both are empty.
+
+    MONAI gets the voxels of ``a | b`` only: the others are in none of Dice's sums (``|a|``,
+    ``|b|``, ``|a & b|``), so the value is the same as on the whole volume, in a fraction of the
+    time (a lung pair of a 512x512x141 series has ~7 M such voxels instead of 37 M).
+    """
     import torch
     from monai.metrics import compute_dice
 
@@ -48,32 +55,104 @@ def dice(a: np.ndarray, b: np.ndarray) -> float | None:
         return None
     if not (has_a and has_b):
         return 0.0  # MONAI gives NaN when the reference is empty
-    box = _bbox(a | b)
-    pa = torch.from_numpy(np.ascontiguousarray(a[box]))[None, None].float()
-    pb = torch.from_numpy(np.ascontiguousarray(b[box]))[None, None].float()
+    union = a | b
+    pa = torch.from_numpy(a[union])[None, None].float()
+    pb = torch.from_numpy(b[union])[None, None].float()
     value = float(compute_dice(pa, pb, include_background=True)[0, 0])
     return None if math.isnan(value) else value
 
 
+@dataclass(frozen=True)
+class Surface:
+    """The surface of a binary mask as MONAI's ``get_mask_edges`` marks it (the voxels of the
+    mask with a 6-neighbour outside it; outside the volume counts as outside the mask).
+
+    Attributes:
+        voxels: ``[n, ndim]`` int64 indices of the surface voxels in the volume, in C order.
+        lo: first index of the mask's bounding box along each axis.
+        hi: one past the last index.
+    """
+
+    voxels: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+def surfaces(masks: Sequence[np.ndarray]) -> list[Surface | None]:
+    """Each mask's surface (None when the mask is empty), found once whatever the number of
+    pairs it takes part in.
+
+    MONAI's ``get_mask_edges`` finds two masks' surfaces per call; it gets them cropped to their
+    joint bounding box grown by one voxel, as MONAI crops them itself, so the surfaces are those
+    it finds in the whole volume.
+    """
+    from monai.metrics.utils import get_mask_edges
+
+    out: list[Surface | None] = [None] * len(masks)
+    todo = [i for i, m in enumerate(masks) if m.any()]
+    for k in range(0, len(todo), 2):
+        pair = todo[k:k + 2]
+        box = _bbox(masks[pair[0]] | masks[pair[-1]])
+        assert box is not None
+        crops = [np.ascontiguousarray(masks[i][box]) for i in pair]
+        # an odd one out goes with an empty mask (it erodes faster than a copy of itself)
+        edges = get_mask_edges(crops[0], crops[-1] if len(pair) == 2 else np.zeros_like(crops[0]),
+                               crop=False)
+        start = np.array([s.start for s in box], np.int64)
+        for i, e in zip(pair, edges, strict=False):
+            v = np.argwhere(np.asarray(e)) + start
+            out[i] = Surface(v, v.min(axis=0), v.max(axis=0) + 1)
+    return out
+
+
+def surface_hausdorff95(a: Surface | None, b: Surface | None,
+                        spacing_xyz: Sequence[float]) -> float | None:
+    """Symmetric 95th-percentile Hausdorff distance in mm between two surfaces, as MONAI's
+    ``compute_hausdorff_distance(percentile=95)`` gives it for the two masks.
+
+    The steps are MONAI's: ``get_surface_distance`` each way, in MONAI's own frame (the masks'
+    joint bounding box grown by one voxel, so the voxel coordinates are bit for bit those MONAI
+    uses), the 95th percentile of each direction (``torch.quantile``) and the larger of the two.
+    Only the surfaces come precomputed, once per mask instead of once per pair. The unit tests
+    hold the result to ``compute_hausdorff_distance`` on whole volumes.
+
+    Returns:
+        The distance (not rounded), or None when either mask is empty (it is undefined).
+    """
+    import torch
+    from monai.metrics.utils import get_surface_distance
+
+    if a is None or b is None:
+        return None
+    lo = np.minimum(a.lo, b.lo) - 1
+    shape = tuple(int(n) for n in np.maximum(a.hi, b.hi) + 1 - lo)
+    edges = []
+    for s in (a, b):
+        e = np.zeros(shape, bool)
+        e[tuple((s.voxels - lo).T)] = True
+        edges.append(e)
+    sx, sy, sz = (float(v) for v in spacing_xyz)
+    spacing = [sz, sy, sx]  # the arrays are [z, y, x]
+    per_direction = [
+        torch.quantile(torch.as_tensor(get_surface_distance(p, q, "euclidean", spacing)), 0.95)
+        for p, q in ((edges[0], edges[1]), (edges[1], edges[0]))]
+    out = float(torch.max(torch.stack(per_direction)))
+    return None if math.isnan(out) or math.isinf(out) else out
+
+
+def _mm(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
 def hausdorff95(a: np.ndarray, b: np.ndarray, spacing_xyz: Sequence[float]) -> float | None:
-    """Symmetric 95th-percentile Hausdorff distance in mm (MONAI), on the union's bounding box.
+    """Symmetric 95th-percentile Hausdorff distance in mm of two binary masks (MONAI), rounded
+    to the micrometre.
 
     Returns:
         The distance, or None when either mask is empty (the distance is undefined).
     """
-    import torch
-    from monai.metrics import compute_hausdorff_distance
-
-    if not a.any() or not b.any():
-        return None
-    box = _bbox(a | b, margin=2)
-    pa = torch.from_numpy(np.ascontiguousarray(a[box]))[None, None].float()
-    pb = torch.from_numpy(np.ascontiguousarray(b[box]))[None, None].float()
-    sx, sy, sz = (float(v) for v in spacing_xyz)
-    value = compute_hausdorff_distance(pa, pb, include_background=True, percentile=95,
-                                       spacing=[sz, sy, sx])
-    out = float(value[0, 0])
-    return None if math.isnan(out) or math.isinf(out) else round(out, 3)
+    sa, sb = surfaces([a, b])
+    return _mm(surface_hausdorff95(sa, sb, spacing_xyz))
 
 
 def voxel_ml(spacing_xyz: Sequence[float]) -> float:
@@ -81,26 +160,54 @@ def voxel_ml(spacing_xyz: Sequence[float]) -> float:
     return sx * sy * sz / 1000.0
 
 
+def pairwise_metrics(masks: Sequence[np.ndarray],
+                     spacing_xyz: Sequence[float]) -> dict[tuple[int, int], dict[str, Any]]:
+    """``pair_metrics`` of every pair ``(i, j)``, ``i < j``, of the readers' masks of one label;
+    each mask's surface and volume are computed once."""
+    per = voxel_ml(spacing_xyz)
+    surf = surfaces(masks)
+    counts = [int(np.count_nonzero(m)) for m in masks]
+    out = {}
+    for i, j in combinations(range(len(masks)), 2):
+        d = dice(masks[i], masks[j])
+        out[(i, j)] = {
+            "dice": None if d is None else round(d, 4),
+            "hd95_mm": _mm(surface_hausdorff95(surf[i], surf[j], spacing_xyz)),
+            "volume_a_ml": round(counts[i] * per, 3),
+            "volume_b_ml": round(counts[j] * per, 3),
+            "volume_diff_ml": round((counts[i] - counts[j]) * per, 3),
+        }
+    return out
+
+
 def pair_metrics(a: np.ndarray, b: np.ndarray, spacing_xyz: Sequence[float]) -> dict[str, Any]:
     """Dice, HD95 (mm) and volume difference a - b (mL) of two binary masks."""
-    per = voxel_ml(spacing_xyz)
-    d = dice(a, b)
-    return {
-        "dice": None if d is None else round(d, 4),
-        "hd95_mm": hausdorff95(a, b, spacing_xyz),
-        "volume_a_ml": round(int(a.sum()) * per, 3),
-        "volume_b_ml": round(int(b.sum()) * per, 3),
-        "volume_diff_ml": round((int(a.sum()) - int(b.sum())) * per, 3),
-    }
+    return pairwise_metrics([a, b], spacing_xyz)[(0, 1)]
+
+
+def foreground_box(arrays: Sequence[np.ndarray]) -> tuple[slice, ...]:
+    """The bounding box of every nonzero voxel of ``arrays`` grown by one voxel (the whole
+    volume when all are empty). Every metric here gives the same value on arrays cropped to it:
+    outside it every mask is empty, and surfaces keep their neighbours."""
+    labelled = np.zeros(arrays[0].shape, bool)
+    for a in arrays:
+        labelled |= a != 0
+    box = _bbox(labelled)
+    return box if box is not None else tuple(slice(0, n) for n in arrays[0].shape)
 
 
 def majority_vote(stack: Sequence[np.ndarray], max_label: int = 3) -> np.ndarray:
     """Per-voxel most frequent label; ties go to the lower label value (the milder finding)."""
-    counts = np.zeros((max_label + 1, *stack[0].shape), np.uint8)
-    for labels in stack:
-        for value in range(max_label + 1):
-            counts[value] += labels == value
-    return counts.argmax(axis=0).astype(np.uint8)
+    shape = stack[0].shape
+    vote = np.zeros(shape, np.uint8)
+    best = np.zeros(shape, np.uint8)  # readers behind ``vote``
+    for value in range(max_label + 1):
+        count = np.zeros(shape, np.uint8)
+        for labels in stack:
+            count += labels == value
+        vote[count > best] = value  # strictly more: a tie keeps the lower label
+        np.maximum(best, count, out=best)
+    return vote
 
 
 def multilabel_staple(stack: Sequence[np.ndarray], max_label: int = 3) -> np.ndarray:
