@@ -2,15 +2,23 @@
 
 For each database (SQLite and PostgreSQL) the script starts a real server (uvicorn, one
 process, in a child process), imports the real 512x512x141 series (or a synthetic volume when
-../shared is absent or with ``--synthetic``), assigns the study to every reader and lets each
-reader save ``--saves`` label maps in a row, each on top of their previous one, all readers at
-once. It prints the p50/p95 save latency and then checks every acknowledged save: the version
-exists, its parent is the reader's previous save, its stored file matches its checksum and its
-voxels equal what the reader sent. Goals: p95 <= 500 ms, no lost or corrupted edits.
+../shared is absent or with ``--synthetic``), stores an AI proposal, assigns the study to every
+reader and lets each reader save ``--saves`` versions in a row, all readers at once:
 
-Usage: ``.venv/bin/python bench/collab.py [--db sqlite|postgres|both] [--readers 20]
-[--saves 2] [--synthetic]``. PostgreSQL: ``LUNGLAB_BENCH_PG_URL`` (default
-postgresql+psycopg://postgres@127.0.0.1:5432/test), in a private schema dropped afterwards.
+- ``slices`` mode (what the browser sends): each save changes ``--slices`` neighbouring axial
+  slices (a lesion painted across them) on top of the reader's previous version (the first on
+  the AI proposal) and sends only those slices;
+- ``whole`` mode: each save sends the whole label map (an API client or a script).
+
+It prints the p50/p95 save latency per mode and then checks every acknowledged save: the
+version exists, its parent is the reader's previous save, every stored slice matches its
+digest, the version digest matches its slices and its voxels equal what the reader meant.
+Goals: p95 <= 500 ms, no lost or corrupted edits.
+
+Usage: ``.venv/bin/python bench/collab.py [--db sqlite|postgres|both] [--mode slices|whole|both]
+[--readers 20] [--saves 2] [--slices 8] [--synthetic]``. PostgreSQL: ``LUNGLAB_BENCH_PG_URL``
+(default postgresql+psycopg://postgres@127.0.0.1:5432/test), in a private schema dropped
+afterwards.
 """
 from __future__ import annotations
 
@@ -18,6 +26,7 @@ import argparse
 import gzip
 import hashlib
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -83,15 +92,16 @@ def drop_schema(schema: str) -> None:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def prepare(settings, n_readers: int, synthetic: bool) -> tuple[int, tuple, dict[str, str]]:  # type: ignore[no-untyped-def]
-    """Migrate, import the study, create readers with API tokens, assign the study to all."""
+def prepare(settings, n_readers: int, synthetic: bool) -> tuple[int, tuple, dict[str, str], int]:  # type: ignore[no-untyped-def]
+    """Migrate, import the study, store an AI proposal, create readers with API tokens and
+    assign the study to all; return the study id, shape, tokens and the proposal's id."""
     from lunglab.db.migrate import upgrade_to_head
     from lunglab.db.session import session_scope
-    from lunglab.io.store import make_store
+    from lunglab.io.store import store_for
     from lunglab.services import accounts, ingest, projects
 
     upgrade_to_head(settings.resolved_database_url)
-    store = make_store("local", settings.data_dir / "store")
+    store = store_for(settings)
     tokens = {}
     with session_scope(settings.resolved_database_url) as db:
         admin = accounts.create_user(db, "admin", "bench-password-1", is_admin=True)
@@ -109,9 +119,12 @@ def prepare(settings, n_readers: int, synthetic: bool) -> tuple[int, tuple, dict
             projects.assign(db, admin, sid, name)
             tokens[name] = accounts.create_api_token(db, user, "bench")
         from lunglab.db.models import Study
+        from lunglab.services.labelmaps import save_version
 
         shape = tuple(db.get(Study, sid).shape)
-    return sid, shape, tokens
+        ai_id = save_version(db, store, None, sid, ai_proposal(shape), base_version_id=None,
+                             kind="ai", model_name="bench").id
+    return sid, shape, tokens, ai_id
 
 
 def _synthetic_study(db, store, settings, project) -> int:  # type: ignore[no-untyped-def]
@@ -131,8 +144,11 @@ def _synthetic_study(db, store, settings, project) -> int:  # type: ignore[no-un
 def start_server(settings, port: int) -> subprocess.Popen:  # type: ignore[no-untyped-def]
     env = {**os.environ, "LUNGLAB_DATA_DIR": str(settings.data_dir),
            "LUNGLAB_DATABASE_URL": settings.resolved_database_url, "LUNGLAB_ENV_FILE": "/dev/null"}
+    profile = os.environ.get("LUNGLAB_BENCH_PYSPY")  # e.g. /tmp/collab.txt: py-spy's profile
+    prefix = (["py-spy", "record", "-f", "raw", "-r", "200", "-o", profile, "--"]
+              if profile else [])
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "lunglab.api.app:create_app", "--factory",
+        [*prefix, sys.executable, "-m", "uvicorn", "lunglab.api.app:create_app", "--factory",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         env=env, cwd=settings.data_dir)
     for _ in range(600):
@@ -148,30 +164,63 @@ def start_server(settings, port: int) -> subprocess.Popen:  # type: ignore[no-un
     raise RuntimeError("server did not start")
 
 
-def run_readers(base: str, sid: int, shape: tuple, tokens: dict[str, str], saves: int) -> dict:
+def ai_proposal(shape: tuple[int, int, int]) -> np.ndarray:
+    """What the AI proposed: two lungs and one ground-glass patch."""
+    labels = reader_labels(shape, 999, 0)
+    labels[labels == 3] = 2
+    return labels
+
+
+def plan_saves(shape: tuple, readers: list[str], saves: int, mode: str, k: int,
+               ai: np.ndarray) -> dict:
+    """Per reader and save: the request body and form, and the SHA-256 of the whole map the
+    reader means to store (computed here, before any request)."""
+    plan = {}
+    z, y, x = shape
+    for i, name in enumerate(readers):
+        current = ai.copy()
+        rng = np.random.default_rng(7 + i)
+        for j in range(saves):
+            if mode == "whole":
+                current = reader_labels(shape, i, j)
+                body = gzip.compress(current.tobytes(), 1)
+                form = {"format": "raw"}
+            else:  # a lesion painted over k neighbouring slices
+                z0 = int(rng.integers(z // 8, max(z // 8 + 1, z - z // 8 - k)))
+                zs = list(range(z0, min(z, z0 + k)))
+                cy, cx = int(rng.integers(y // 4, 3 * y // 4)), int(rng.integers(x // 8, x // 2))
+                r = int(rng.integers(6, max(7, y // 12)))
+                yy, xx = np.ogrid[:y, :x]
+                disk = (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
+                for zz in zs:
+                    current[zz][disk & (current[zz] > 0)] = 2 + (zz % 2)
+                body = gzip.compress(current[zs].tobytes(), 1)
+                form = {"format": "slices", "slices": ",".join(map(str, zs))}
+            plan[(name, j)] = (body, form, hashlib.sha256(current.tobytes()).hexdigest())
+    return plan
+
+
+def run_readers(base: str, sid: int, ai_id: int, tokens: dict[str, str], saves: int,
+                plan: dict) -> dict:
     """Every reader saves ``saves`` versions in a row; all readers start together."""
-    payloads = {(name, j): reader_labels(shape, i, j)
-                for i, name in enumerate(tokens) for j in range(saves)}
-    bodies = {k: gzip.compress(v.tobytes(), 1) for k, v in payloads.items()}
-    expected = {k: hashlib.sha256(v.tobytes()).hexdigest() for k, v in payloads.items()}
-    del payloads
     results: dict[str, list[dict]] = {name: [] for name in tokens}
     barrier = threading.Barrier(len(tokens))
 
     def reader(name: str) -> None:
         headers = {"Authorization": f"Bearer {tokens[name]}"}
         with httpx.Client(base_url=base, headers=headers, timeout=300) as client:
-            base_id = None
+            base_id = ai_id
             barrier.wait()
             for j in range(saves):
+                body, form, sha = plan[(name, j)]
                 t0 = time.perf_counter()
                 r = client.post(f"/api/studies/{sid}/versions",
-                                files={"file": ("labels.raw.gz", bodies[(name, j)])},
-                                data={"base_version_id": "" if base_id is None else str(base_id),
-                                      "format": "raw", "message": f"{name} save {j}"})
+                                files={"file": ("labels.raw.gz", body)},
+                                data={**form, "base_version_id": str(base_id),
+                                      "message": f"{name} save {j}"})
                 ms = (time.perf_counter() - t0) * 1000
                 row = {"save": j, "status": r.status_code, "ms": ms, "base": base_id,
-                       "sha": expected[(name, j)]}
+                       "sha": sha, "bytes": len(body)}
                 if r.status_code == 201:
                     row["version_id"] = r.json()["id"]
                     base_id = row["version_id"]
@@ -190,15 +239,17 @@ def run_readers(base: str, sid: int, shape: tuple, tokens: dict[str, str], saves
 
 def verify(settings, results: dict[str, list[dict]]) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Check each acknowledged save against the database and the store."""
-    from lunglab.db.models import LabelMapVersion
-    from lunglab.db.session import session_scope
-    from lunglab.io.store import make_store
-    from lunglab.services.labelmaps import read_labels
-
     from sqlalchemy import func, select
 
-    store = make_store("local", settings.data_dir / "store")
+    from lunglab.db.models import LabelMapVersion
+    from lunglab.db.session import session_scope
+    from lunglab.io.store import store_for
+    from lunglab.services.integrity import check_slices
+    from lunglab.services.labelmaps import read_labels
+
+    store = store_for(settings)
     lost = corrupted = 0
+    seen: set[tuple[int, str]] = set()
     with session_scope(settings.resolved_database_url) as db:
         stored = db.scalar(select(func.count()).select_from(LabelMapVersion)
                            .where(LabelMapVersion.kind == "human")) or 0
@@ -210,9 +261,8 @@ def verify(settings, results: dict[str, list[dict]]) -> dict[str, int]:  # type:
                 if v is None or v.parent_id != row["base"]:
                     lost += 1
                     continue
-                data = store.local_path(v.file_key).read_bytes()
                 arr = read_labels(store, v)
-                if (hashlib.sha256(data).hexdigest() != v.checksum or
+                if (check_slices(db, v.study_id, v.manifest, v.checksum, seen) is not None or
                         hashlib.sha256(np.ascontiguousarray(arr, np.uint8).tobytes()).hexdigest()
                         != row["sha"]):
                     corrupted += 1
@@ -220,7 +270,7 @@ def verify(settings, results: dict[str, list[dict]]) -> dict[str, int]:  # type:
     return {"lost": lost, "corrupted": corrupted, "unexpected": stored - acknowledged}
 
 
-def bench(db_kind: str, args: argparse.Namespace) -> None:
+def bench(db_kind: str, mode: str, args: argparse.Namespace) -> None:
     from lunglab.core.settings import Settings
 
     schema = None
@@ -234,14 +284,19 @@ def bench(db_kind: str, args: argparse.Namespace) -> None:
         settings = Settings(data_dir=Path(tmp) / "data", database_url=url)
         settings.data_dir.mkdir(parents=True)
         try:
-            sid, shape, tokens = prepare(settings, args.readers, args.synthetic)
+            sid, shape, tokens, ai_id = prepare(settings, args.readers, args.synthetic)
+            plan = plan_saves(shape, list(tokens), args.saves, mode, args.slices,
+                              ai_proposal(shape))
             port = free_port()
             server = start_server(settings, port)
             try:
-                run = run_readers(f"http://127.0.0.1:{port}", sid, shape, tokens, args.saves)
+                run = run_readers(f"http://127.0.0.1:{port}", sid, ai_id, tokens, args.saves,
+                                  plan)
             finally:
-                server.terminate()
-                server.wait(timeout=30)
+                # py-spy writes its profile on SIGINT; uvicorn stops on either
+                server.send_signal(signal.SIGINT if os.environ.get("LUNGLAB_BENCH_PYSPY")
+                                   else signal.SIGTERM)
+                server.wait(timeout=60)
             rows = [r for rs in run["results"].values() for r in rs]
             ok = [r["ms"] for r in rows if r["status"] == 201]
             refused = [r for r in rows if r["status"] != 201]
@@ -252,17 +307,23 @@ def bench(db_kind: str, args: argparse.Namespace) -> None:
 
                 get_engine(url).dispose()
                 drop_schema(schema)
+    if not ok:
+        print(f"{db_kind}/{mode}: no save succeeded; first refusals: {refused[:3]}")
+        return
     q = (statistics.quantiles(ok, n=20, method="inclusive") if len(ok) >= 2
          else [float("nan")] * 19)
-    print(f"{db_kind}: {args.readers} readers x {args.saves} saves on {shape} (z, y, x): "
-          f"{len(ok)} saved, {len(refused)} refused, wall {run['wall_s']:.1f} s")
-    print(f"{db_kind}: save latency p50 {statistics.median(ok):.0f} ms, p95 {q[18]:.0f} ms, "
-          f"max {max(ok):.0f} ms (goal p95 <= 500 ms)")
-    print(f"{db_kind}: lost edits {checks['lost']}, corrupted edits {checks['corrupted']} "
-          f"(of {len(ok)} acknowledged saves); versions stored but not acknowledged "
-          f"{checks['unexpected']}")
+    what = (f"{args.slices} changed slices" if mode == "slices" else "the whole map")
+    body = statistics.median(r["bytes"] for r in rows) / 1024
+    print(f"{db_kind}/{mode}: {args.readers} readers x {args.saves} saves on {shape} (z, y, x), "
+          f"each sending {what} (median body {body:.0f} KiB): {len(ok)} saved, "
+          f"{len(refused)} refused, wall {run['wall_s']:.1f} s")
+    print(f"{db_kind}/{mode}: save latency p50 {statistics.median(ok):.0f} ms, p95 {q[18]:.0f} "
+          f"ms, max {max(ok):.0f} ms (goal p95 <= 500 ms)")
+    print(f"{db_kind}/{mode}: lost edits {checks['lost']}, corrupted edits "
+          f"{checks['corrupted']} (of {len(ok)} acknowledged saves); versions stored but not "
+          f"acknowledged {checks['unexpected']}")
     for r in refused[:5]:
-        print(f"{db_kind}:   refused {r['status']}: {r.get('error', '')}")
+        print(f"{db_kind}/{mode}:   refused {r['status']}: {r.get('error', '')}")
 
 
 def main() -> int:
@@ -270,13 +331,17 @@ def main() -> int:
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--readers", type=int, default=20)
     parser.add_argument("--saves", type=int, default=2)
+    parser.add_argument("--mode", choices=("slices", "whole", "both"), default="both",
+                        help="send the changed slices (as the browser does) or whole maps")
+    parser.add_argument("--slices", type=int, default=8, help="slices changed per save")
     parser.add_argument("--synthetic", action="store_true",
                         help="a synthetic 512x512x141 volume instead of the real series")
     args = parser.parse_args()
     if not args.synthetic and not SERIES.is_dir():
         print(f"real series not found at {SERIES}; using a synthetic 512x512x141 volume")
     for kind in ("sqlite", "postgres") if args.db == "both" else (args.db,):
-        bench(kind, args)
+        for mode in ("slices", "whole") if args.mode == "both" else (args.mode,):
+            bench(kind, mode, args)
     return 0
 
 

@@ -25,23 +25,26 @@ def test_orphans_and_stale_scratch_removed_referenced_kept(app, admin_api, setti
     assert r.status_code == 201
     store = settings.data_dir / "store"
     kept = [p for p in store.rglob("*") if p.is_file()]
-    assert len(kept) == 2  # the CT and one stored slice (both label slices are empty)
+    assert len(kept) == 1  # the CT; label maps live in the database
     orphan = store / "labelmaps" / str(sid) / "deadbeef.nii.gz"
-    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.parent.mkdir(parents=True)
     orphan.write_bytes(b"written, then the server died before the commit")
-    orphan_slice = store / "labelchunks" / str(sid) / "ab" / ("ab" + "0" * 62 + ".gz")
-    orphan_slice.parent.mkdir(parents=True)
-    orphan_slice.write_bytes(b"a slice of a save that was never committed")
     fresh_orphan = store / "labelmaps" / str(sid) / "inflight.nii.gz"
     fresh_orphan.write_bytes(b"another process is saving this right now")
     scratch = settings.data_dir / "tmp" / "tmpabc"
     scratch.mkdir(parents=True)
     (scratch / "part-0.dcm").write_bytes(b"x")
-    for p in [*kept, orphan, orphan_slice, scratch]:
+    for p in [*kept, orphan, scratch]:
         _age(p, 2 * 86400)
     report = housekeeping.clean(settings)
-    assert (report.orphans_removed, report.scratch_removed) == (2, 1)
-    assert not orphan.exists() and not orphan_slice.exists() and not scratch.exists()
+    assert (report.orphans_removed, report.scratch_removed) == (1, 1)
+    assert not orphan.exists() and not scratch.exists()
     assert fresh_orphan.exists()  # too recent: may belong to work in flight
     assert all(p.exists() for p in kept)
     assert admin_api.get(f"/api/versions/{r.json()['id']}/labels.nii.gz").status_code == 200
+    # the NIfTI written for that download is referenced: the next clean keeps it
+    written = store / "labelmaps" / str(sid)
+    files = [p for p in written.glob("*.nii.gz") if p != fresh_orphan]
+    assert len(files) == 1
+    _age(files[0], 2 * 86400)
+    assert housekeeping.clean(settings).orphans_removed == 0 and files[0].exists()

@@ -47,18 +47,19 @@ def test_integrity_job_reports_corruption(app, admin_api):
                                            "problem": "checksum mismatch"}]
     assert "checked 3 objects" in admin_api.get(f"/api/jobs/{job['id']}/log").text
     # alter one stored slice of the label map: the version is named with the slice
-    from lunglab.db.models import LabelMapVersion
-    from lunglab.io import labelchunks
+    from sqlalchemy import update
+
+    from lunglab.db.models import LabelMapSlice, LabelMapVersion
 
     with session_scope(app.state.settings.resolved_database_url) as db:
-        v = db.get(LabelMapVersion, r.json()["id"])
-        chunk = labelchunks.chunk_key(sid, v.manifest["slices"][2])
-    app.state.store.put_bytes(chunk, __import__("gzip").compress(bytes(32 * 40 - 1) + b"\x01"))
+        digest = db.get(LabelMapVersion, r.json()["id"]).manifest["slices"][2]
+        db.execute(update(LabelMapSlice).where(LabelMapSlice.digest == digest)
+                   .values(data=__import__("gzip").compress(bytes(32 * 40 - 1) + b"\x01")))
+        db.commit()
     job = admin_api.post("/api/jobs", json={"kind": "integrity-check", "project_id": pid}).json()
     problems = _wait(admin_api, job["id"])["result"]["problems"]
     assert {"object": "version", "id": r.json()["id"],
-            "problem": f"slice {v.manifest['slices'][2][:12]} of study {sid} does not match its "
-                       "digest"} in problems
+            "problem": f"slice {digest[:12]} of study {sid} does not match its digest"} in problems
 
 
 def test_unknown_job_kind_refused(admin_api):

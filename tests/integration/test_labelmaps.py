@@ -128,7 +128,14 @@ def _save_slices(api, sid, planes, zs, base):  # type: ignore[no-untyped-def]
 
 
 def _slice_files(settings) -> set:  # type: ignore[no-untyped-def]
-    return {p for p in (settings.data_dir / "store" / "labelchunks").rglob("*.gz")}
+    """The stored slices (study, digest) of every label map."""
+    from sqlalchemy import select
+
+    from lunglab.db.models import LabelMapSlice
+    from lunglab.db.session import session_scope
+
+    with session_scope(settings.resolved_database_url) as db:
+        return set(db.execute(select(LabelMapSlice.study_id, LabelMapSlice.digest)).tuples())
 
 
 def test_slice_edit_changes_only_those_slices(app, admin_api, settings):
@@ -137,7 +144,7 @@ def test_slice_edit_changes_only_those_slices(app, admin_api, settings):
     first = rng.integers(0, 4, SHAPE, dtype=np.uint8)
     v1 = _save(admin_api, sid, first).json()
     before = _slice_files(settings)
-    assert len(before) == SHAPE[0]  # one stored file per distinct slice
+    assert len(before) == SHAPE[0]  # one stored row per distinct slice
     planes = rng.integers(0, 4, (2, *SHAPE[1:]), dtype=np.uint8)
     r = _save_slices(admin_api, sid, planes, [3, 1], v1["id"])
     assert r.status_code == 201, r.text

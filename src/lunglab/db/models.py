@@ -12,6 +12,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -150,13 +151,29 @@ class LabelMapVersion(Base):
     checksum: Mapped[str] = mapped_column(String(64))
     # where the version's NIfTI is (or will be, for slice-stored versions: written on first use)
     file_key: Mapped[str] = mapped_column(String(200))
-    # {"shape": [z, y, x], "slices": [digest per z]} (io/labelchunks); None for versions
-    # stored as one NIfTI file (saved before slice storage existed)
+    # {"shape": [z, y, x], "slices": [digest per z], "counts": [[n1, n2, n3] per z]}
+    # (services/labelslices); None for versions stored as one NIfTI file (saved before
+    # slice storage existed)
     manifest: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     voxel_counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     message: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     author: Mapped[User | None] = relationship(lazy="joined")
+
+
+class LabelMapSlice(Base):
+    """One axial slice of label map voxels (gzip), named by the SHA-256 of its raw bytes.
+
+    Versions list their slices by digest (``LabelMapVersion.manifest``); a slice is stored once
+    per study however many versions share it. Rows are only ever added, in the transaction of
+    the version that first needs them.
+    """
+
+    __tablename__ = "labelmap_slices"
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Job(Base):

@@ -243,29 +243,33 @@ def start(db: Session, user: User, assignment_id: int) -> Assignment:
     return a
 
 
-def guard_reader_save(db: Session, user: User, study: Study, base_version_id: int | None) -> None:
-    """Called by ``labelmaps.save_version`` before a user's save.
+def guard_reader_save(db: Session, user: User, study: Study) -> Assignment | None:
+    """Called by ``labelmaps.save_version`` before a user's save; reads only.
 
-    Refuses (409) a reader whose assignment is submitted or approved; otherwise moves the
-    assignment to ``in_progress`` and, on the first save, records what the reader started from.
-    Users without an assignment on the study (admins, reviewers) are not affected.
+    Refuses (409) a reader whose assignment is submitted or approved. Returns the user's
+    assignment on the study (None for admins and reviewers without one).
     """
     a = db.scalar(select(Assignment).where(Assignment.study_id == study.id,
                                            Assignment.user_id == user.id))
-    if a is None:
-        return
-    if a.state not in EDITABLE:
+    if a is not None and a.state not in EDITABLE:
         raise Conflict(
             f"your assignment on study {study.id} is {a.state}: the submitted version is frozen. "
             "You can edit again only if a reviewer returns it to you.",
             assignment_id=a.id, assignment_state=a.state)
+    return a
+
+
+def note_reader_save(db: Session, a: Assignment, base_version_id: int | None) -> None:
+    """Called in the save's own transaction: the assignment is ``in_progress`` and, on the
+    first save, what the reader started from is recorded."""
     p = progress_of(db, a)
     if p.start_from is None:
         base = db.get(LabelMapVersion, base_version_id) if base_version_id else None
         p.start_from = "empty" if base is None else ("ai" if base.kind == "ai" else "other")
         p.start_version_id = base.id if base else None
         p.started_at = utcnow()
-    a.state = "in_progress"
+    if a.state != "in_progress":
+        a.state = "in_progress"
 
 
 def submit(db: Session, user: User, assignment_id: int,

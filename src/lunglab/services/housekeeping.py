@@ -17,7 +17,6 @@ from sqlalchemy import select
 from lunglab.core.settings import Settings
 from lunglab.db.models import LabelMapVersion, Study
 from lunglab.db.session import session_scope
-from lunglab.io import labelchunks
 
 
 @dataclass
@@ -42,14 +41,10 @@ def _remove(path: Path) -> None:
 
 
 def referenced_keys(settings: Settings) -> set[str]:
-    """Every store key a study or label-map version refers to (slices included)."""
+    """Every store key a study or label-map version refers to."""
     with session_scope(settings.resolved_database_url) as db:
         keys = set(db.scalars(select(Study.volume_key)))
         keys |= set(db.scalars(select(LabelMapVersion.file_key)))
-        for study_id, manifest in db.execute(select(LabelMapVersion.study_id,
-                                                    LabelMapVersion.manifest)):
-            if manifest:
-                keys |= labelchunks.referenced_keys(study_id, manifest["slices"])
     return keys
 
 
@@ -74,7 +69,7 @@ def clean(settings: Settings, *, scratch_age_s: float = 6 * 3600,
     store = data / "store"
     if store.exists():
         keep = referenced_keys(settings) | (extra_keys or set())
-        for area in ("studies", "labelmaps", labelchunks.PREFIX):
+        for area in ("studies", "labelmaps"):
             for path in (store / area).rglob("*") if (store / area).exists() else []:
                 if path.is_file() and _old(path, orphan_age_s):
                     key = path.relative_to(store).as_posix()

@@ -1,7 +1,10 @@
 """Label-map versions: list, fetch, save a new one."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Form, UploadFile
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, UploadFile
 from fastapi.responses import FileResponse
 
 from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
@@ -47,12 +50,19 @@ def get_labels(version_id: int, db: SessionDep, user: CurrentUser,
                                  "X-Labels-Digest": v.checksum})
 
 
+def save_slot() -> Iterator[None]:
+    """A save slot of this process, taken before the request's database session is opened
+    (a request waiting for a slot must not hold a pooled connection)."""
+    with labelmaps.save_slot():
+        yield
+
+
 @router.post("/studies/{study_id}/versions", response_model=VersionPublic, status_code=201)
-def save_version(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
-                       file: UploadFile, base_version_id: str = Form(""),
-                       message: str = Form("", max_length=2000),
-                       format: str = Form("nifti", max_length=8),
-                       slices: str = Form("", max_length=50_000)) -> VersionPublic:
+def save_version(study_id: int, _slot: Annotated[None, Depends(save_slot)], db: SessionDep,
+                 user: CurrentUser, store: StoreDep, file: UploadFile,
+                 base_version_id: str = Form(""), message: str = Form("", max_length=2000),
+                 format: str = Form("nifti", max_length=8),
+                 slices: str = Form("", max_length=50_000)) -> VersionPublic:
     """Save a new version: the whole map (``nifti`` or ``raw``) or, with ``format=slices``,
     only the axial slices that changed against ``base_version_id`` (raw uint8 ``[k, y, x]``,
     gzip when the file name ends ``.gz``; their z indices in ``slices``, comma-separated)."""
@@ -69,8 +79,8 @@ def save_version(study_id: int, db: SessionDep, user: CurrentUser, store: StoreD
         raise InvalidInput("base_version_id must be a version id or empty")
     if format == "slices":
         edit = labelmaps.parse_slice_edit(data, file.filename or "slices", slices, study)
-        v = labelmaps.save_version(db, store, user, study_id, edit=edit, base_version_id=base,
-                                   kind="human", message=message)
+        v = labelmaps.save_version(db, store, user, study_id, edit=edit,
+                                   base_version_id=base, kind="human", message=message)
     else:
         labels = labelmaps.parse_upload(data, file.filename or "labels", format, study)
         v = labelmaps.save_version(db, store, user, study_id, labels, base_version_id=base,
