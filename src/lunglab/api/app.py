@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lunglab import RESEARCH_USE_NOTICE, __version__
 from lunglab.api.routes import audit, auth, imports, jobs, projects, studies, users, versions
@@ -49,6 +50,44 @@ SECURITY_HEADERS = {
     ),
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: security headers on every response, and JSON bodies refused
+    (413) unless they state a length of at most ``MAX_JSON_BYTES``. (Starlette's
+    ``BaseHTTPMiddleware`` would copy every response, 39 MB CT volumes included, through a
+    memory stream.)"""
+
+    def __init__(self, app: ASGIApp, headers: dict[str, str]) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        req = dict(scope.get("headers") or [])
+        ctype = req.get(b"content-type", b"").decode("latin-1")
+        length = req.get(b"content-length", b"").decode("latin-1")
+        if ctype.startswith("application/json") and (
+                not length.isdigit() or int(length) > MAX_JSON_BYTES):
+            response = JSONResponse(
+                {"detail": f"JSON bodies must state their length and be at most "
+                           f"{MAX_JSON_BYTES} bytes"}, status_code=413)
+            await response(scope, receive, self._with_headers(send))
+            return
+        await self.app(scope, receive, self._with_headers(send))
+
+    def _with_headers(self, send: Send) -> Send:
+        async def sender(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                have = {k.lower() for k, _ in message.get("headers", [])}
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  *((k, v) for k, v in self.headers
+                                                    if k not in have)]}
+            await send(message)
+
+        return sender
 
 
 def default_web_dist() -> Path | None:
@@ -118,22 +157,8 @@ def create_app(settings: Settings | None = None, *, start_runner: bool = True,
                 for e in exc.errors()]
         return JSONResponse({"detail": "; ".join(msgs)[:2000]}, status_code=422)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        ctype = request.headers.get("content-type", "")
-        length = request.headers.get("content-length", "")
-        if ctype.startswith("application/json") and (
-                not length.isdigit() or int(length) > MAX_JSON_BYTES):
-            response = JSONResponse(
-                {"detail": f"JSON bodies must state their length and be at most "
-                           f"{MAX_JSON_BYTES} bytes"}, status_code=413)
-        else:
-            response = await call_next(request)
-        for k, v in SECURITY_HEADERS.items():
-            response.headers.setdefault(k, v)
-        if settings.cookie_secure:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
+    extra = {"Strict-Transport-Security": "max-age=31536000"} if settings.cookie_secure else {}
+    app.add_middleware(SecurityHeaders, headers={**SECURITY_HEADERS, **extra})
 
     dist = web_dist or default_web_dist()
     if dist is not None:

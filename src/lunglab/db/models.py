@@ -154,7 +154,7 @@ class LabelMapVersion(Base):
     # {"shape": [z, y, x], "slices": [digest per z], "counts": [[n1, n2, n3] per z]}
     # (services/labelslices); None for versions stored as one NIfTI file (saved before
     # slice storage existed)
-    manifest: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    manifest: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
     voxel_counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     message: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

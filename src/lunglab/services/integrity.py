@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from lunglab.db.models import LabelMapVersion, Study
 from lunglab.db.session import session_scope
@@ -45,7 +45,7 @@ def run_integrity_check(ctx: JobContext, params: dict[str, Any]) -> dict[str, An
             for s in db.scalars(select(Study).where(Study.project_id == project_id))
         ]
         versions = list(db.scalars(select(LabelMapVersion).join(Study).where(
-            Study.project_id == project_id)))
+            Study.project_id == project_id).options(undefer(LabelMapVersion.manifest))))
         items += [("version", v.id, v.file_key, v.checksum) for v in versions]
         manifests = {v.id: (v.study_id, v.manifest) for v in versions if v.manifest}
         problems: list[dict[str, Any]] = []

@@ -17,8 +17,6 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,7 @@ import numpy as np
 from isal import igzip
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, object_session, undefer
 
 from lunglab.db.base import utcnow
 from lunglab.db.models import LabelMapVersion, Project, Study, User
@@ -282,6 +280,7 @@ def save_version(
     details: dict[str, Any] | None = None,
     check_base: bool = True,
     retries: int = 5,
+    access: tuple[Study, str] | None = None,
 ) -> LabelMapVersion:
     """Store a new label-map version and commit.
 
@@ -294,6 +293,7 @@ def save_version(
         user: the author (None for model or system versions; then access is not checked).
         base_version_id: the version the edit started from (None when starting empty).
         check_base: refuse (409) when the base is not the newest version the user sees.
+        access: ``projects.get_study(db, user, study_id)`` when the caller already has it.
 
     Raises:
         Conflict: stale base. InvalidInput: bad labels, or an edit without a base.
@@ -304,8 +304,7 @@ def save_version(
     if (labels is None) == (edit is None):
         raise ValueError("give either labels or edit")
     if user is not None:
-        study, role = get_study(db, user, study_id)
-        guard_reader_save(db, user, study)  # frozen after submit: refuse early
+        study, role = access or get_study(db, user, study_id)
     else:
         study, role = db.get(Study, study_id), "admin"
         if study is None:
@@ -316,8 +315,12 @@ def save_version(
         edit = validate_edit(edit, study)
     else:
         labels = validate_labels(labels, study)  # type: ignore[arg-type]
-    _check_base(db, user, study, role, base_version_id, check_base)  # early, cheap refusal
-    base = db.get(LabelMapVersion, base_version_id) if base_version_id is not None else None
+    # the base and the reader's assignment are checked under the lock (``_record``); here the
+    # base only has to exist on this study
+    base = (db.get(LabelMapVersion, base_version_id, options=[undefer(LabelMapVersion.manifest)])
+            if base_version_id is not None else None)
+    if base_version_id is not None and (base is None or base.study_id != study.id):
+        raise NotFound(f"base version {base_version_id} not found for this study")
     manifest, counts, pending = _prepare_slices(store, study, base, labels, edit)
     shape = manifest["shape"]
     key = f"labelmaps/{study.id}/{uuid.uuid4().hex}.nii.gz"  # written on first use
@@ -354,8 +357,7 @@ def _record(db: Session, user: User | None, study: Study, role: str,
         if a is not None:
             note_reader_save(db, a, base_version_id)
     labelslices.add_slices(db, study.id, pending)
-    version = LabelMapVersion(study_id=study.id, author_id=user.id if user else None,
-                              parent_id=base_version_id, **row)
+    version = LabelMapVersion(study_id=study.id, author=user, parent_id=base_version_id, **row)
     db.add(version)
     db.flush()
     audit.record(db, user, "labelmap.save", "study", study.id, version=version.id,
@@ -367,16 +369,11 @@ def _record(db: Session, user: User | None, study: Study, role: str,
 # One save at a time per process reaches the database lock: waiters queue here and are woken
 # at once, instead of polling SQLite's busy handler (which sleeps up to 100 ms between tries).
 _commit_lock = threading.Lock()
-# Saves doing their slice work at once per process: more only make threads fight for the GIL
-# and stretch everyone's latency; the rest wait their turn in order.
-_slots = threading.BoundedSemaphore(max(2, min(8, os.cpu_count() or 2)))
-
-
-@contextmanager
-def save_slot() -> Iterator[None]:
-    """Hold one of the process's save slots (decoding, validating and storing a save)."""
-    with _slots:
-        yield
+# How many saves of one server process decode, check and prepare their slices at once: more
+# only make threads fight for the GIL and stretch everyone's latency (api/routes/versions.py).
+# Four per two cores measured best (bench/collab.py): a save waits for its commit's fsync part
+# of the time, so a few more than the cores keep them busy.
+SAVE_SLOTS = int(os.environ.get("LUNGLAB_SAVE_SLOTS", 0)) or max(4, min(16, 2 * (os.cpu_count() or 2)))
 
 
 def volumes_ml(version: LabelMapVersion, study: Study) -> dict[str, float]:

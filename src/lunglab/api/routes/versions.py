@@ -1,10 +1,13 @@
 """Label-map versions: list, fetch, save a new one."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import time
+import weakref
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, UploadFile
+from fastapi import APIRouter, Depends, Form, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
@@ -50,23 +53,39 @@ def get_labels(version_id: int, db: SessionDep, user: CurrentUser,
                                  "X-Labels-Digest": v.checksum})
 
 
-def save_slot() -> Iterator[None]:
-    """A save slot of this process, taken before the request's database session is opened
-    (a request waiting for a slot must not hold a pooled connection)."""
-    with labelmaps.save_slot():
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary())
+
+
+async def save_slot(request: Request) -> AsyncIterator[None]:
+    """One of the process's save slots, taken on the event loop before the request's database
+    session is opened: a waiting save holds neither a thread nor a pooled connection, and
+    waiters go in arrival order."""
+    loop = asyncio.get_running_loop()
+    slots = _slots.get(loop)
+    if slots is None:
+        slots = _slots[loop] = asyncio.Semaphore(labelmaps.SAVE_SLOTS)
+    t0 = time.perf_counter()
+    async with slots:
+        request.state.slot_wait_ms = (time.perf_counter() - t0) * 1000
         yield
 
 
 @router.post("/studies/{study_id}/versions", response_model=VersionPublic, status_code=201)
 def save_version(study_id: int, _slot: Annotated[None, Depends(save_slot)], db: SessionDep,
-                 user: CurrentUser, store: StoreDep, file: UploadFile,
+                 user: CurrentUser, store: StoreDep, file: UploadFile, request: Request,
+                 response: Response,
                  base_version_id: str = Form(""), message: str = Form("", max_length=2000),
                  format: str = Form("nifti", max_length=8),
                  slices: str = Form("", max_length=50_000)) -> VersionPublic:
     """Save a new version: the whole map (``nifti`` or ``raw``) or, with ``format=slices``,
     only the axial slices that changed against ``base_version_id`` (raw uint8 ``[k, y, x]``,
-    gzip when the file name ends ``.gz``; their z indices in ``slices``, comma-separated)."""
-    study, _ = projects.get_study(db, user, study_id)
+    gzip when the file name ends ``.gz``; their z indices in ``slices``, comma-separated).
+
+    ``Server-Timing`` tells how long the save waited for a slot and how long it took."""
+    t0 = time.perf_counter()
+    access = projects.get_study(db, user, study_id)
+    study = access[0]
     if format not in ("nifti", "raw", "slices"):
         raise InvalidInput("format must be 'nifti', 'raw' or 'slices'")
     # a plain ``def`` route runs in the thread pool: decoding and gzip release the GIL, so
@@ -79,10 +98,13 @@ def save_version(study_id: int, _slot: Annotated[None, Depends(save_slot)], db: 
         raise InvalidInput("base_version_id must be a version id or empty")
     if format == "slices":
         edit = labelmaps.parse_slice_edit(data, file.filename or "slices", slices, study)
-        v = labelmaps.save_version(db, store, user, study_id, edit=edit,
+        v = labelmaps.save_version(db, store, user, study_id, edit=edit, access=access,
                                    base_version_id=base, kind="human", message=message)
     else:
         labels = labelmaps.parse_upload(data, file.filename or "labels", format, study)
         v = labelmaps.save_version(db, store, user, study_id, labels, base_version_id=base,
-                                   kind="human", message=message)
+                                   kind="human", message=message, access=access)
+    wait = getattr(request.state, "slot_wait_ms", 0.0)
+    response.headers["Server-Timing"] = (f"slot;dur={wait:.1f}, "
+                                         f"save;dur={(time.perf_counter() - t0) * 1000:.1f}")
     return version_public(v, study)
