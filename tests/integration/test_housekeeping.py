@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -48,3 +49,28 @@ def test_orphans_and_stale_scratch_removed_referenced_kept(app, admin_api, setti
     assert len(files) == 1
     _age(files[0], 2 * 86400)
     assert housekeeping.clean(settings).orphans_removed == 0 and files[0].exists()
+
+
+def test_store_temporaries_removed_only_when_old(settings):
+    """A ``.tmp-`` file younger than the limit may be another process's write in flight (a CLI
+    import while the server starts): start-up keeps it; an old one is removed."""
+    from lunglab.api.app import create_app
+    from lunglab.io.store import LocalVolumeStore
+
+    folder = settings.data_dir / "store" / "studies" / "1"
+    folder.mkdir(parents=True)
+    fresh, old = folder / ".tmp-inflight", folder / ".tmp-crashed"
+    fresh.write_bytes(b"an import is writing this right now")
+    old.write_bytes(b"written before a crash")
+    _age(old, 2 * 3600)
+    _age(fresh, 60)
+    store = LocalVolumeStore(settings.data_dir / "store")
+    assert store.remove_temporaries() == 1
+    assert fresh.exists() and not old.exists()
+    assert store.remove_temporaries(max_age_s=30) == 1 and not fresh.exists()
+    # the server's start-up applies the same limit
+    fresh.write_bytes(b"in flight")
+    old.write_bytes(b"crashed")
+    _age(old, 2 * 3600)
+    create_app(settings, start_runner=False, web_dist=Path("/nonexistent"))
+    assert fresh.exists() and not old.exists()

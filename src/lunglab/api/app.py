@@ -117,10 +117,13 @@ def create_app(settings: Settings | None = None, *, start_runner: bool = True,
                   description=RESEARCH_USE_NOTICE, docs_url="/docs", redoc_url=None)
     app.state.settings = settings
     app.state.store = store_for(settings)
-    app.state.store.remove_temporaries()
+    # only temporaries older than an hour: a younger one may be another process's write in
+    # flight (a CLI import running while the server starts)
+    temporaries = app.state.store.remove_temporaries(max_age_s=3600)
     report = housekeeping.clean(settings)
-    if report.scratch_removed or report.uploads_removed or report.orphans_removed:
-        log.warning("removed leftovers of interrupted work: %s", report)
+    if temporaries or report.scratch_removed or report.uploads_removed or report.orphans_removed:
+        log.warning("removed leftovers of interrupted work: %s, store temporaries %d", report,
+                    temporaries)
     app.state.runner = make_runner(settings)
 
     for router in (auth.router, users.router, projects.router, studies.router, imports.router,

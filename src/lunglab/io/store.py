@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
@@ -127,11 +128,21 @@ class LocalVolumeStore:
     def checksum(self, key: str) -> str:
         return sha256_file(self._path(key))
 
-    def remove_temporaries(self) -> int:
-        """Delete ``.tmp-*`` leftovers of writes interrupted by a crash; return how many."""
+    def remove_temporaries(self, max_age_s: float = 3600) -> int:
+        """Delete ``.tmp-*`` leftovers of writes interrupted by a crash; return how many.
+
+        Only temporaries not modified for ``max_age_s`` seconds are removed: a younger one may
+        be a write in flight in another process (a CLI import while the server starts).
+        """
         n = 0
+        cutoff = time.time() - max_age_s
         for tmp in self.root.rglob(".tmp-*"):
-            tmp.unlink(missing_ok=True)
+            try:
+                if tmp.stat().st_mtime >= cutoff:
+                    continue
+                tmp.unlink()
+            except FileNotFoundError:  # renamed or removed by its writer meanwhile
+                continue
             n += 1
         return n
 
