@@ -3,16 +3,24 @@
 For SQLite and PostgreSQL (``--db both``) a real server (uvicorn, one process) is started on a
 free loopback port. At the same time:
 
-- ``--readers`` readers (default 20) each save ``--saves`` label maps of the real
-  512x512x141 series (synthetic with ``--synthetic`` or without ../shared);
+- ``--readers`` readers (default 20) each save ``--saves`` versions of the real 512x512x141
+  series (synthetic with ``--synthetic`` or without ../shared) the way the browser does: the
+  first on the AI proposal stored in the prepare step, each later one on the reader's previous
+  version, each sending only the ``--slices`` (default 8) changed axial slices
+  (``format=slices``).
+  Readers are light ``http.client`` threads with request bodies built before the run
+  (``bench/collab.py``'s ``plan_saves``/``run_readers``);
 - ``--viewers`` viewers (default 50) each open the study: metadata, versions, the CT volume;
 - one upload imports a second (synthetic) series through the API;
 - one training job (1 tiny epoch) runs on two small studies with imported label maps.
 
-It prints throughput, p50/p95/p99 latency per request kind, the error count, and checks every
-acknowledged save (lost or corrupted edits). Goals: no errors, p95 save <= 500 ms, no lost
-edits. Usage: ``.venv/bin/python bench/load.py [--db sqlite|postgres|both] [--readers 20]
-[--viewers 50] [--saves 2] [--synthetic]``. Only loopback traffic; bounded in count and time.
+It prints throughput, p50/p95/p99 latency per request kind, the error count, the CPU the
+benchmark's own clients used, the server-side save timings (``Server-Timing``), and checks every
+acknowledged save as ``bench/collab.py`` does (the version exists on the right parent, its
+slices match their digests and its voxels equal what the reader meant). Goals: no errors, p95
+save <= 500 ms, no lost edits. Usage: ``.venv/bin/python bench/load.py [--db
+sqlite|postgres|both] [--readers 20] [--viewers 50] [--saves 2] [--slices 8] [--synthetic]``.
+Only loopback traffic; bounded in count and time.
 """
 from __future__ import annotations
 
@@ -81,7 +89,9 @@ def _training_project(settings) -> int:  # type: ignore[no-untyped-def]
     return pid
 
 
-def _viewer(base: str, token: str, sid: int, out: list[tuple[str, float, int]]) -> None:
+def _viewer(base: str, token: str, sid: int, out: list[tuple[str, float, int]],
+            cpu: list[float]) -> None:
+    cpu0 = time.thread_time()
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"},
                       timeout=300) as c:
         for kind, url in (("study", f"/api/studies/{sid}"),
@@ -93,6 +103,7 @@ def _viewer(base: str, token: str, sid: int, out: list[tuple[str, float, int]]) 
             except httpx.HTTPError:
                 status = 599
             out.append((kind, (time.perf_counter() - t0) * 1000, status))
+    cpu.append(time.thread_time() - cpu0)
 
 
 def bench(db_kind: str, args: argparse.Namespace) -> None:
@@ -110,7 +121,9 @@ def bench(db_kind: str, args: argparse.Namespace) -> None:
         settings = Settings(data_dir=Path(tmp) / "data", database_url=url)
         settings.data_dir.mkdir(parents=True)
         try:
-            sid, shape, tokens = collab.prepare(settings, args.readers, args.synthetic)
+            sid, shape, tokens, ai_id = collab.prepare(settings, args.readers, args.synthetic)
+            plan = collab.plan_saves(shape, list(tokens), args.saves, "slices", args.slices,
+                                     collab.ai_proposal(shape))
             train_pid = _training_project(settings)
             with session_scope(settings.resolved_database_url) as db:
                 admin_token = accounts.create_api_token(
@@ -119,6 +132,7 @@ def bench(db_kind: str, args: argparse.Namespace) -> None:
             base = f"http://127.0.0.1:{port}"
             server = collab.start_server(settings, port)
             samples: list[tuple[str, float, int]] = []
+            viewer_cpu: list[float] = []
             try:
                 admin = httpx.Client(base_url=base, timeout=300,
                                      headers={"Authorization": f"Bearer {admin_token}"})
@@ -129,7 +143,7 @@ def bench(db_kind: str, args: argparse.Namespace) -> None:
                 samples.append(("train-submit", (time.perf_counter() - t0) * 1000,
                                 train.status_code))
                 threads = [threading.Thread(target=_viewer, args=(base, admin_token, sid,
-                                                                   samples))
+                                                                   samples, viewer_cpu))
                            for _ in range(args.viewers)]
                 up_arr = np.random.default_rng(1).integers(-1000, 400, (8, 256, 256),
                                                            dtype=np.int16)
@@ -150,13 +164,14 @@ def bench(db_kind: str, args: argparse.Namespace) -> None:
                     samples.append(("import", (time.perf_counter() - t) * 1000, status))
 
                 threads.append(threading.Thread(target=upload))
-                t_all = time.perf_counter()
+                t_all, cpu_all = time.perf_counter(), time.process_time()
                 for t in threads:
                     t.start()
-                run = collab.run_readers(base, sid, shape, tokens, args.saves)
+                run = collab.run_readers(base, sid, ai_id, tokens, args.saves, plan)
                 for t in threads:
                     t.join()
                 wall = time.perf_counter() - t_all
+                client_cpu = time.process_time() - cpu_all
                 job_state = "not started"
                 if train.status_code == 201:
                     job_id = train.json()["job"]["id"]
@@ -180,13 +195,22 @@ def bench(db_kind: str, args: argparse.Namespace) -> None:
     saves = [r for rs in run["results"].values() for r in rs]
     samples += [("save", r["ms"], r["status"]) for r in saves]
     errors = [s for s in samples if s[2] >= 400]
-    print(f"{db_kind}: {args.readers} readers x {args.saves} saves, {args.viewers} viewers, "
-          f"1 import, 1 training job; {len(samples)} requests in {wall:.1f} s "
-          f"({len(samples) / wall:.1f} req/s), errors {len(errors)}")
+    print(f"{db_kind}: {args.readers} readers x {args.saves} saves ({args.slices} changed "
+          f"slices each, on {shape} (z, y, x)), {args.viewers} viewers, 1 import, 1 training "
+          f"job; {len(samples)} requests in {wall:.1f} s ({len(samples) / wall:.1f} req/s), "
+          f"errors {len(errors)}")
+    print(f"{db_kind}: the benchmark's own clients used {client_cpu:.1f} s of CPU of this "
+          f"machine meanwhile (viewers {sum(viewer_cpu):.1f} s, readers and the upload "
+          f"{max(0.0, client_cpu - sum(viewer_cpu)):.1f} s)")
     for kind in ("save", "study", "versions", "volume", "import", "train-submit"):
         ms = [m for k, m, s in samples if k == kind and s < 400]
         if ms:
             print(f"{db_kind}:   {kind:12s} n={len(ms):3d}  {_pcts(ms)}  max {max(ms):.0f} ms")
+    for part, what in (("slot", "waiting for a save slot"), ("save", "the save's own work")):
+        got = sorted(r[f"server_{part}"] for r in saves if f"server_{part}" in r)
+        if got:
+            print(f"{db_kind}:   server side, {what}: p50 {statistics.median(got):.0f} ms, "
+                  f"max {got[-1]:.0f} ms")
     print(f"{db_kind}: training job {job_state}; lost edits {checks['lost']}, corrupted "
           f"{checks['corrupted']}, unacknowledged versions {checks['unexpected']} "
           f"(goal: 0 errors, save p95 <= 500 ms, no lost edits)")
@@ -200,6 +224,7 @@ def main() -> int:
     parser.add_argument("--readers", type=int, default=20)
     parser.add_argument("--viewers", type=int, default=50)
     parser.add_argument("--saves", type=int, default=2)
+    parser.add_argument("--slices", type=int, default=8, help="slices changed per save")
     parser.add_argument("--synthetic", action="store_true")
     args = parser.parse_args()
     for db_kind in (["sqlite", "postgres"] if args.db == "both" else [args.db]):
