@@ -16,7 +16,7 @@ digest, the version digest matches its slices and its voxels equal what the read
 Goals: p95 <= 500 ms, no lost or corrupted edits.
 
 Usage: ``.venv/bin/python bench/collab.py [--db sqlite|postgres|both] [--mode slices|whole|both]
-[--readers 20] [--saves 2] [--slices 8] [--synthetic]``. PostgreSQL: ``LUNGLAB_BENCH_PG_URL``
+[--readers 20] [--saves 2] [--slices 8] [--pace 0] [--synthetic]``. PostgreSQL: ``LUNGLAB_BENCH_PG_URL``
 (default postgresql+psycopg://postgres@127.0.0.1:5432/test), in a private schema dropped
 afterwards.
 """
@@ -26,6 +26,7 @@ import argparse
 import gzip
 import hashlib
 import os
+import random
 import signal
 import socket
 import statistics
@@ -214,8 +215,9 @@ def multipart(fields: dict[str, str], body: bytes) -> tuple[bytes, str]:
 
 
 def run_readers(base: str, sid: int, ai_id: int, tokens: dict[str, str], saves: int,
-                plan: dict) -> dict:
-    """Every reader saves ``saves`` versions in a row; all readers start together.
+                plan: dict, pace: float = 0.0) -> dict:
+    """Every reader saves ``saves`` versions in a row; all readers start together (a burst),
+    or, with ``pace`` seconds, each reader saves once per ``pace`` from a random offset.
 
     Each reader is a thread with one keep-alive connection (``http.client``, the lightest
     client at hand: on this machine the clients share the CPU with the server).
@@ -229,13 +231,17 @@ def run_readers(base: str, sid: int, ai_id: int, tokens: dict[str, str], saves: 
     barrier = threading.Barrier(len(tokens))
 
     def reader(name: str) -> None:
+        rng = random.Random(name)
         conn = http.client.HTTPConnection(host.hostname, host.port, timeout=300)
         try:
             base_id = ai_id
             conn.request("GET", "/api/health")
             conn.getresponse().read()
             barrier.wait()
+            start = time.perf_counter() + (rng.uniform(0, pace) if pace else 0.0)
             for j in range(saves):
+                if pace:
+                    time.sleep(max(0.0, start + j * pace - time.perf_counter()))
                 body, form, sha = plan[(name, j)]
                 payload, ctype = multipart({**form, "base_version_id": str(base_id),
                                             "message": f"{name} save {j}"}, body)
@@ -325,7 +331,7 @@ def bench(db_kind: str, mode: str, args: argparse.Namespace) -> None:
             server = start_server(settings, port)
             try:
                 run = run_readers(f"http://127.0.0.1:{port}", sid, ai_id, tokens, args.saves,
-                                  plan)
+                                  plan, args.pace)
             finally:
                 # py-spy writes its profile on SIGINT; uvicorn stops on either
                 server.send_signal(signal.SIGINT if os.environ.get("LUNGLAB_BENCH_PYSPY")
@@ -347,6 +353,8 @@ def bench(db_kind: str, mode: str, args: argparse.Namespace) -> None:
     q = (statistics.quantiles(ok, n=20, method="inclusive") if len(ok) >= 2
          else [float("nan")] * 19)
     what = (f"{args.slices} changed slices" if mode == "slices" else "the whole map")
+    if args.pace:
+        what += f", one save per reader every {args.pace:g} s"
     body = statistics.median(r["bytes"] for r in rows) / 1024
     print(f"{db_kind}/{mode}: {args.readers} readers x {args.saves} saves on {shape} (z, y, x), "
           f"each sending {what} (median body {body:.0f} KiB): {len(ok)} saved, "
@@ -375,6 +383,9 @@ def main() -> int:
     parser.add_argument("--mode", choices=("slices", "whole", "both"), default="both",
                         help="send the changed slices (as the browser does) or whole maps")
     parser.add_argument("--slices", type=int, default=8, help="slices changed per save")
+    parser.add_argument("--pace", type=float, default=0.0,
+                        help="seconds between a reader's saves (0: all readers at once, "
+                             "each save right after the previous)")
     parser.add_argument("--synthetic", action="store_true",
                         help="a synthetic 512x512x141 volume instead of the real series")
     args = parser.parse_args()

@@ -5,6 +5,8 @@ The label maps are boxes whose overlaps are known, so the metrics are checked ex
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from tests.integration.collab_support import add_ai_version, box, fetch, save, study, team
 
@@ -146,3 +148,37 @@ def test_review_copy_approve_and_refusals(app, admin_api, make_user, login):
     # returning work that is not submitted is a conflict
     assert rev.post(f"/api/assignments/{aid['bob']}/return",
                     json={"comment": "x"}).status_code == 409
+
+
+def test_second_submission_computes_agreement_in_the_background(app, admin_api, make_user,
+                                                                login):
+    from sqlalchemy import func, select
+
+    from lunglab.db.models import Job
+    from lunglab.db.models_collab import AgreementResult
+    from lunglab.db.session import session_scope
+
+    pid, sid, ai, aid, apis = _two_readers(app, admin_api, make_user, login)
+    url = app.state.settings.resolved_database_url
+    save(apis["ann"], sid, ANN, base=ai)
+    save(apis["bob"], sid, BOB, base=ai)
+
+    def agreement_jobs() -> list:  # type: ignore[type-arg]
+        with session_scope(url) as db:
+            return list(db.execute(select(Job.id, Job.state).where(Job.kind == "agreement")))
+
+    assert apis["ann"].post(f"/api/assignments/{aid['ann']}/submit", json={}).status_code == 200
+    assert agreement_jobs() == []  # one submitted version: nothing to compare yet
+    assert apis["bob"].post(f"/api/assignments/{aid['bob']}/submit", json={}).status_code == 200
+    end = time.time() + 120
+    while time.time() < end and [s for _, s in agreement_jobs()] != ["succeeded"]:
+        assert all(s in ("queued", "running", "succeeded") for _, s in agreement_jobs())
+        time.sleep(0.2)
+    assert [s for _, s in agreement_jobs()] == ["succeeded"]
+    with session_scope(url) as db:
+        assert db.scalar(select(func.count()).select_from(AgreementResult)) == 1
+    # the reviewer's first look is served from the cache: no second computation
+    ag = apis["rev"].get(f"/api/studies/{sid}/agreement").json()
+    assert {lab["label"] for lab in ag["labels"]} >= {"1", "2"}
+    with session_scope(url) as db:
+        assert db.scalar(select(func.count()).select_from(AgreementResult)) == 1

@@ -4,8 +4,9 @@ Per study and label ("1" lung, "2" GGO, "3" consolidation, "2+3" all infection):
 95% Hausdorff distance (mm) and volume difference (mL) between readers; per reader: Dice with the
 consensus and STAPLE sensitivity/specificity. The consensus is the newest stored ``consensus``
 version, or an unsaved majority vote when there is none. Results are cached per set of versions
-(``agreement_results``): a real-size study still takes seconds the first time, mostly in MONAI's
-surface distances and Dice on the lungs (``bench/agreement.py`` measures it).
+(``agreement_results``): a real-size study takes seconds the first time, mostly in MONAI's
+surface distances and Dice on the lungs (``bench/agreement.py`` measures it), so the
+``agreement`` job computes it in the background as soon as a second reader submits.
 """
 from __future__ import annotations
 
@@ -20,13 +21,15 @@ from sqlalchemy.orm import Session
 
 from lunglab.db.models import LabelMapVersion, Study, User
 from lunglab.db.models_collab import AgreementResult
+from lunglab.db.session import session_scope
 from lunglab.domain.labels import MAX_LABEL
-from lunglab.io.store import VolumeStore
+from lunglab.io.store import VolumeStore, store_for
 from lunglab.services import agreement_metrics as am
 from lunglab.services import audit, labelmaps
 from lunglab.services.assignments import aware
 from lunglab.services.consensus import LABELS, input_versions, reader_name, staple_stats
 from lunglab.services.errors import InvalidInput
+from lunglab.services.jobs import JobContext, job_kind
 from lunglab.services.projects import require_role
 from lunglab.services.review import review_study, submitted
 
@@ -115,6 +118,26 @@ def compute_agreement(db: Session, store: VolumeStore, study: Study,
     db.add(AgreementResult(study_id=study.id, version_key=key, result=result))
     db.flush()
     return result
+
+
+@job_kind("agreement")
+def run_agreement(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Compute and cache the agreement of a study's submitted versions, so that the reviewer's
+    first look does not wait for it (started when a second reader submits)."""
+    study_id = int(params["study_id"])
+    with session_scope(ctx.url) as db:
+        study = db.get(Study, study_id)
+        if study is None:
+            raise ValueError(f"study {study_id} no longer exists")
+        ctx.progress(0.1, "comparing the submitted versions")
+        result = compute_agreement(db, store_for(ctx.settings), study)
+    readers = len(result.get("readers", []))
+    ctx.log(f"agreement of {readers} readers on study {study_id} computed and cached")
+    return {"study_id": study_id, "readers": readers}
+
+
+def submitted_count(db: Session, study_id: int) -> int:
+    return len(submitted(db, study_id))
 
 
 def study_agreement(db: Session, store: VolumeStore, user: User, study_id: int,

@@ -76,7 +76,7 @@ def known_kinds() -> list[str]:
 
 def _load_kinds() -> None:
     from lunglab.services import integrity, preannotate  # noqa: F401  (register job kinds)
-    from lunglab.services import active_learning, train_job  # noqa: F401
+    from lunglab.services import active_learning, agreement, train_job  # noqa: F401
 
 
 def submit(db: Session, user: User | None, kind: str, *, study_id: int | None = None,

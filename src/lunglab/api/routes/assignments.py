@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from lunglab.api.deps import CurrentUser, SessionDep
+from lunglab.api.deps import CurrentUser, RunnerDep, SessionDep
 from lunglab.api.schemas_collab import (
     AssignmentDetailOut,
     AssignmentOut,
@@ -18,8 +18,8 @@ from lunglab.api.schemas_collab import (
     HeartbeatOut,
     SubmitIn,
 )
+from lunglab.services import agreement, jobs, review
 from lunglab.services import assignments as svc
-from lunglab.services import review
 
 router = APIRouter(tags=["assignments"])
 
@@ -87,6 +87,12 @@ def heartbeat(assignment_id: int, body: HeartbeatIn, db: SessionDep,
 
 
 @router.post("/assignments/{assignment_id}/submit", response_model=AssignmentOut)
-def submit(assignment_id: int, body: SubmitIn, db: SessionDep,
-           user: CurrentUser) -> AssignmentOut:
-    return _out(db, svc.submit(db, user, assignment_id, body.version_id))
+def submit(assignment_id: int, body: SubmitIn, db: SessionDep, user: CurrentUser,
+           runner: RunnerDep) -> AssignmentOut:
+    a = svc.submit(db, user, assignment_id, body.version_id)
+    out = _out(db, a)
+    if agreement.submitted_count(db, a.study_id) >= 2:  # compute it before a reviewer asks
+        job = jobs.submit(db, None, "agreement", study_id=a.study_id,
+                          params={"study_id": a.study_id})
+        runner.submit(job.id, job.kind)  # type: ignore[attr-defined]
+    return out
