@@ -59,7 +59,9 @@ def _client(app):  # type: ignore[no-untyped-def]
     return Api(client, "admin")
 
 
-def test_disk_full_during_label_map_save(full_app, small_disk):
+def test_store_full_when_a_label_map_file_is_first_written(full_app, small_disk):
+    """Label maps live in the database (elsewhere here), so the save works; the NIfTI the
+    download writes to the full store fails cleanly and is written once space is back."""
     api = _client(full_app)
     pid = api.post("/api/projects", json={"name": "p"}).json()["id"]
     sid = add_study(full_app, pid, shape=(8, 128, 128))
@@ -67,16 +69,51 @@ def test_disk_full_during_label_map_save(full_app, small_disk):
     labels = np.random.default_rng(0).integers(0, 4, (8, 128, 128), dtype=np.uint8)
     r = api.post(f"/api/studies/{sid}/versions", files={"file": raw_labels(labels)},
                  data={"format": "raw"})
+    assert r.status_code == 201, r.text
+    vid = r.json()["id"]
+    r = api.get(f"/api/versions/{vid}/labels.nii.gz")
     assert r.status_code == 507, r.text
     assert "storage is full" in r.json()["detail"]
-    assert api.get(f"/api/studies/{sid}/versions").json()["count"] == 0
     store = full_app.state.settings.data_dir / "store"
     assert [p.name for p in store.rglob("*") if "labelmaps" in p.parts and p.is_file()] == []
     assert list(store.rglob(".tmp-*")) == []
     (small_disk / "filler").unlink()
+    r = api.get(f"/api/versions/{vid}/labels.nii.gz")
+    assert r.status_code == 200  # the server is fine once space is back
+    import gzip
+
+    import nibabel as nib
+
+    img = nib.Nifti1Image.from_bytes(gzip.decompress(r.content))
+    assert np.array_equal(np.transpose(np.asarray(img.dataobj), (2, 1, 0)), labels)
+
+
+def test_database_disk_full_during_label_map_save(small_disk):
+    """SQLite on the full disk: the save is refused with 507 and nothing is recorded.
+
+    (PostgreSQL's own disk cannot be filled from a test; its disk_full error, SQLSTATE 53100,
+    takes the same path: ``api.app.database_full``.)
+    """
+    from lunglab.api.app import create_app
+    from lunglab.core.settings import Settings
+
+    settings = Settings(data_dir=small_disk / "data",
+                        database_url=f"sqlite:///{small_disk}/data/lunglab.db")
+    app = create_app(settings, web_dist=Path("/nonexistent"))
+    api = _client(app)
+    pid = api.post("/api/projects", json={"name": "p"}).json()["id"]
+    sid = add_study(app, pid, shape=(8, 128, 128))
+    labels = np.random.default_rng(0).integers(0, 4, (8, 128, 128), dtype=np.uint8)
+    _fill(small_disk, leave=4096)
     r = api.post(f"/api/studies/{sid}/versions", files={"file": raw_labels(labels)},
                  data={"format": "raw"})
-    assert r.status_code == 201  # the server is fine once space is back
+    assert r.status_code == 507, r.text
+    assert "storage is full" in r.json()["detail"]
+    (small_disk / "filler").unlink()
+    assert api.get(f"/api/studies/{sid}/versions").json()["count"] == 0
+    r = api.post(f"/api/studies/{sid}/versions", files={"file": raw_labels(labels)},
+                 data={"format": "raw"})
+    assert r.status_code == 201, r.text  # works again once space is back
 
 
 def test_disk_full_during_import(full_app, small_disk, tmp_path):

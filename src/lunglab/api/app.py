@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lunglab import RESEARCH_USE_NOTICE, __version__
@@ -50,6 +51,13 @@ SECURITY_HEADERS = {
     ),
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+
+
+def database_full(exc: DBAPIError) -> bool:
+    """The database's disk is full: SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100)."""
+    orig = exc.orig
+    code = getattr(orig, "sqlite_errorcode", None)
+    return (code is not None and code & 0xFF == 13) or getattr(orig, "sqlstate", None) == "53100"
 
 
 class SecurityHeaders:
@@ -152,6 +160,18 @@ def create_app(settings: Settings | None = None, *, start_runner: bool = True,
                                 status_code=507)
         log.exception("storage error")
         return JSONResponse({"detail": "storage error on the server; nothing was stored"},
+                            status_code=500)
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        if database_full(exc):
+            log.error("database storage full")
+            return JSONResponse({"detail": "the server's storage is full; nothing was stored. "
+                                           "Ask the administrator to free space."},
+                                status_code=507)
+        log.error("database error on %s %s: %s", request.method, request.url.path,
+                  type(exc.orig).__name__)
+        return JSONResponse({"detail": "database error on the server; nothing was stored"},
                             status_code=500)
 
     @app.exception_handler(RequestValidationError)

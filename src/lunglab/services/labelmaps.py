@@ -334,8 +334,11 @@ def save_version(
                     manifest=manifest, voxel_counts=counts, message=message[:2000],
                     details=details or {},
                 ), pending, slices=len(edit.z) if edit is not None else shape[0])
-        except OperationalError:  # SQLite: busy snapshot; wait a little and take it again
+        except OperationalError as exc:
             db.rollback()
+            if not _busy(exc):
+                raise
+            # SQLite: busy snapshot; wait a little and take it again
             if attempt == retries - 1:
                 raise Conflict("the study is busy; try again in a moment") from None
             time.sleep(0.05 * (attempt + 1))
@@ -343,6 +346,12 @@ def save_version(
             db.rollback()
             raise
     raise AssertionError("unreachable")
+
+
+def _busy(exc: OperationalError) -> bool:
+    """SQLite's "database is locked" / busy, worth another try (not a full disk, say)."""
+    code = getattr(exc.orig, "sqlite_errorcode", None)  # extended code: the low byte is primary
+    return (code & 0xFF) in (5, 6) if code is not None else "locked" in str(exc.orig)
 
 
 def _record(db: Session, user: User | None, study: Study, role: str,
