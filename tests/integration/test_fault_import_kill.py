@@ -135,12 +135,12 @@ class Db:
 
 
 @contextmanager
-def _hold_write_lock(url: str) -> Iterator[Callable[[], set[str]]]:
-    """Block the CLI's next study INSERT; yield a reader of the committed volume keys.
+def _hold_write_lock(url: str, table: str = "studies") -> Iterator[Callable[[], set[str]]]:
+    """Block the CLI's next INSERT into ``table``; yield a reader of the committed volume keys.
 
     SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock (WAL: readers go on; the
-    CLI's busy timeout is 30 s). PostgreSQL: ``SHARE ROW EXCLUSIVE`` on ``studies`` blocks
-    INSERT but not SELECT.
+    CLI's busy timeout is 30 s), blocking every write. PostgreSQL: ``SHARE ROW EXCLUSIVE`` on
+    ``table`` blocks INSERT but not SELECT.
     """
     from sqlalchemy.engine import make_url
 
@@ -157,14 +157,12 @@ def _hold_write_lock(url: str) -> Iterator[Callable[[], set[str]]]:
 
     pg = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
     try:
-        pg.execute("LOCK TABLE studies IN SHARE ROW EXCLUSIVE MODE")
+        pg.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
         yield lambda: {k for (k,) in pg.execute("SELECT volume_key FROM studies")}
     finally:
         pg.rollback()
         pg.close()
 
-
-# --- the store and the scratch folder -----------------------------------------------------
 
 def _store_files(settings) -> set[str]:  # type: ignore[no-untyped-def]
     root = settings.data_dir / "store"
@@ -334,31 +332,6 @@ def _zenodo_copy(root: Path, n: int) -> dict[str, np.ndarray]:
     return expected
 
 
-@contextmanager
-def _hold_labelmap_lock(url: str) -> Iterator[None]:
-    """Block every label-map version INSERT (and, on SQLite, every write)."""
-    if url.startswith("sqlite"):
-        from sqlalchemy.engine import make_url
-
-        conn = sqlite3.connect(make_url(url).database, isolation_level=None, timeout=30)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            yield
-        finally:
-            conn.rollback()
-            conn.close()
-        return
-    import psycopg
-
-    pg = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
-    try:
-        pg.execute("LOCK TABLE labelmap_versions IN SHARE ROW EXCLUSIVE MODE")
-        yield
-    finally:
-        pg.rollback()
-        pg.close()
-
-
 def _dataset_state(url: str) -> dict[str, tuple[int, int]]:
     """study name -> (study id, number of 'imported' label-map versions)."""
     from sqlalchemy import func, select
@@ -403,10 +376,10 @@ def test_kill_cli_dataset_import_between_study_and_mask(settings, tmp_path):
         if url.startswith("sqlite"):
             proc = _start(cmd, env, tmp_path / "cli.log")
             _wait(lambda: len(_dataset_state(url)) >= 1, proc, "the first study was committed")
-            with _hold_labelmap_lock(url):
+            with _hold_write_lock(url, "labelmap_versions"):
                 _kill(proc)
         else:
-            with _hold_labelmap_lock(url):
+            with _hold_write_lock(url, "labelmap_versions"):
                 proc = _start(cmd, env, tmp_path / "cli.log")
                 _wait(lambda: len(_dataset_state(url)) >= 1, proc,
                       "the first study was committed")
