@@ -1,5 +1,6 @@
 """Viewer benchmark: drives Debian's Chromium against a throwaway LungLab server and prints
-open-study-to-first-slice time, slice-scroll frames/s, brush-stamp time, save time and browser
+open-study-to-first-slice time, slice-scroll frames/s, brush-stamp time, save time (a first
+save of the whole map, then an edit on it that sends only its changed slices) and browser
 memory, for the real 512x512x141 series and a synthetic 512x512x500 study.
 
 Usage: .venv/bin/python bench/viewer.py [--skip-synthetic] [--slices 500]
@@ -117,14 +118,34 @@ def measure(page, base: str, sid: int, browser_pid: int, layout: str) -> dict[st
     page.click("#save")
     page.wait_for_function("window.__lunglab.dirty === false && window.__lunglab.baseVersionId !== null", timeout=120_000)
     save_wall = time.perf_counter() - t1
+    first = page.evaluate("window.__lunglab.baseVersionId")
+    first_in_page = page.evaluate("window.__lunglab.timings.save || -1") / 1000
+    first_gzip = page.evaluate("window.__lunglab.timings.saveGzip || -1") / 1000
+    # a second stroke on the saved version: the page sends only the slices it touched
+    page.evaluate("""() => {
+      const d = window.__lunglab, v = d.viewer, ax = v.view('axial'), z = ax.slice;
+      for (let i = 0; i < 20; i++) {
+        const [cx, cy] = d.voxelToClient('axial', [200 + i, 300, z]);
+        const opts = { clientX: cx, clientY: cy, bubbles: true, pointerId: 1, button: 0, buttons: 1 };
+        ax.canvas.dispatchEvent(new PointerEvent(i === 0 ? 'pointerdown' : 'pointermove', opts));
+      }
+      ax.canvas.dispatchEvent(new PointerEvent('pointerup', { bubbles: true, pointerId: 1 }));
+    }""")
+    t2 = time.perf_counter()
+    page.click("#save")
+    page.wait_for_function(f"window.__lunglab.dirty === false && window.__lunglab.baseVersionId !== {first}",
+                           timeout=120_000)
+    edit_wall = time.perf_counter() - t2
+    edit_slices = page.evaluate("window.__lunglab.lastSave.slices")
     heap = page.evaluate("performance.memory ? performance.memory.usedJSHeapSize / 1048576 : -1")
     sampler.stop.set()
     sampler.join()
     return {"open_wall_s": wall_open, "first_slice_in_page_s": timings.get("firstSlice", -1) / 1000,
             "volume_loaded_s": timings.get("volumeLoaded", -1) / 1000, "scroll_fps": fps["fps"],
             "brush_stamp_ms": stamp, "save_wall_s": save_wall,
-            "save_in_page_s": page.evaluate("window.__lunglab.timings.save || -1") / 1000,
-            "save_gzip_s": page.evaluate("window.__lunglab.timings.saveGzip || -1") / 1000,
+            "edit_save_wall_s": edit_wall, "edit_save_slices": edit_slices,
+            "edit_save_in_page_s": page.evaluate("window.__lunglab.timings.save || -1") / 1000,
+            "save_in_page_s": first_in_page, "save_gzip_s": first_gzip,
             "js_heap_mb": heap, "browser_peak_pss_mb": sampler.peak}
 
 
@@ -198,6 +219,8 @@ def main() -> None:
                 print(f"  brush stamp + redraw:     {m['brush_stamp_ms']:.1f} ms per pointer move (r = 5 mm)")
                 print(f"  save a version:           {m['save_wall_s']:.2f} s wall (in page {m['save_in_page_s']:.2f} s, "
                       f"of which gzip in the browser {m['save_gzip_s']:.2f} s); the same save by a script: {api_save:.2f} s")
+                print(f"  save an edit on it:       {m['edit_save_wall_s']:.2f} s wall (in page "
+                      f"{m['edit_save_in_page_s']:.2f} s), {m['edit_save_slices']} changed slice(s) sent")
                 print(f"  browser memory:           peak PSS {m['browser_peak_pss_mb']:.0f} MB (all Chromium processes), "
                       f"JS heap {m['js_heap_mb']:.0f} MB")
                 ctx.close()
