@@ -16,9 +16,9 @@ digest, the version digest matches its slices and its voxels equal what the read
 Goals: p95 <= 500 ms, no lost or corrupted edits.
 
 Usage: ``.venv/bin/python bench/collab.py [--db sqlite|postgres|both] [--mode slices|whole|both]
-[--readers 20] [--saves 2] [--slices 8] [--pace 0] [--synthetic]``. PostgreSQL: ``LUNGLAB_BENCH_PG_URL``
-(default postgresql+psycopg://postgres@127.0.0.1:5432/test), in a private schema dropped
-afterwards.
+[--readers 20] [--saves 2] [--slices 8] [--pace 0] [--synthetic]``. PostgreSQL:
+``LUNGLAB_BENCH_PG_URL`` (default postgresql+psycopg://postgres@127.0.0.1:5432/test), in a
+private schema dropped afterwards.
 """
 from __future__ import annotations
 
@@ -36,10 +36,16 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import numpy as np
+
+if TYPE_CHECKING:
+    from lunglab.core.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 SERIES = Path(os.environ.get("LUNGLAB_SHARED_DIR", REPO / ".." / "shared")) / "data" / \
@@ -91,6 +97,32 @@ def drop_schema(schema: str) -> None:
     with psycopg.connect(PG_URL.replace("postgresql+psycopg://", "postgresql://"),
                          autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@contextmanager
+def bench_settings(db_kind: str, prefix: str) -> Iterator[Settings | None]:
+    """Settings for a throwaway installation in a temporary folder: SQLite there, or
+    PostgreSQL in a private schema dropped afterwards; None when PostgreSQL is unreachable."""
+    from lunglab.core.settings import Settings
+
+    schema = url = None
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        if db_kind == "postgres":
+            made = pg_schema_url()
+            if made is None:
+                yield None
+                return
+            url, schema = made
+        settings = Settings(data_dir=Path(tmp) / "data", database_url=url)
+        settings.data_dir.mkdir(parents=True)
+        try:
+            yield settings
+        finally:
+            if schema:
+                from lunglab.db.session import get_engine
+
+                get_engine(url).dispose()
+                drop_schema(schema)
 
 
 def prepare(settings, n_readers: int, synthetic: bool) -> tuple[int, tuple, dict[str, str], int]:  # type: ignore[no-untyped-def]
@@ -311,42 +343,25 @@ def verify(settings, results: dict[str, list[dict]]) -> dict[str, int]:  # type:
 
 
 def bench(db_kind: str, mode: str, args: argparse.Namespace) -> None:
-    from lunglab.core.settings import Settings
-
-    schema = None
-    with tempfile.TemporaryDirectory(prefix="lunglab-bench-collab-") as tmp:
-        url = None
-        if db_kind == "postgres":
-            made = pg_schema_url()
-            if made is None:
-                return
-            url, schema = made
-        settings = Settings(data_dir=Path(tmp) / "data", database_url=url)
-        settings.data_dir.mkdir(parents=True)
+    with bench_settings(db_kind, "lunglab-bench-collab-") as settings:
+        if settings is None:
+            return
+        sid, shape, tokens, ai_id = prepare(settings, args.readers, args.synthetic)
+        plan = plan_saves(shape, list(tokens), args.saves, mode, args.slices, ai_proposal(shape))
+        port = free_port()
+        server = start_server(settings, port)
         try:
-            sid, shape, tokens, ai_id = prepare(settings, args.readers, args.synthetic)
-            plan = plan_saves(shape, list(tokens), args.saves, mode, args.slices,
-                              ai_proposal(shape))
-            port = free_port()
-            server = start_server(settings, port)
-            try:
-                run = run_readers(f"http://127.0.0.1:{port}", sid, ai_id, tokens, args.saves,
-                                  plan, args.pace)
-            finally:
-                # py-spy writes its profile on SIGINT; uvicorn stops on either
-                server.send_signal(signal.SIGINT if os.environ.get("LUNGLAB_BENCH_PYSPY")
-                                   else signal.SIGTERM)
-                server.wait(timeout=60)
-            rows = [r for rs in run["results"].values() for r in rs]
-            ok = [r["ms"] for r in rows if r["status"] == 201]
-            refused = [r for r in rows if r["status"] != 201]
-            checks = verify(settings, run["results"])
+            run = run_readers(f"http://127.0.0.1:{port}", sid, ai_id, tokens, args.saves,
+                              plan, args.pace)
         finally:
-            if schema:
-                from lunglab.db.session import get_engine
-
-                get_engine(url).dispose()
-                drop_schema(schema)
+            # py-spy writes its profile on SIGINT; uvicorn stops on either
+            server.send_signal(signal.SIGINT if os.environ.get("LUNGLAB_BENCH_PYSPY")
+                               else signal.SIGTERM)
+            server.wait(timeout=60)
+        rows = [r for rs in run["results"].values() for r in rs]
+        ok = [r["ms"] for r in rows if r["status"] == 201]
+        refused = [r for r in rows if r["status"] != 201]
+        checks = verify(settings, run["results"])
     if not ok:
         print(f"{db_kind}/{mode}: no save succeeded; first refusals: {refused[:3]}")
         return

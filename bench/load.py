@@ -28,7 +28,6 @@ import argparse
 import importlib.util
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -107,91 +106,77 @@ def _viewer(base: str, token: str, sid: int, out: list[tuple[str, float, int]],
 
 
 def bench(db_kind: str, args: argparse.Namespace) -> None:
-    from lunglab.core.settings import Settings
     from lunglab.db.session import session_scope
     from lunglab.services import accounts
 
-    schema = url = None
-    with tempfile.TemporaryDirectory(prefix="lunglab-bench-load-") as tmp:
-        if db_kind == "postgres":
-            made = collab.pg_schema_url()
-            if made is None:
-                return
-            url, schema = made
-        settings = Settings(data_dir=Path(tmp) / "data", database_url=url)
-        settings.data_dir.mkdir(parents=True)
+    with collab.bench_settings(db_kind, "lunglab-bench-load-") as settings:
+        if settings is None:
+            return
+        sid, shape, tokens, ai_id = collab.prepare(settings, args.readers, args.synthetic)
+        plan = collab.plan_saves(shape, list(tokens), args.saves, "slices", args.slices,
+                                 collab.ai_proposal(shape))
+        train_pid = _training_project(settings)
+        with session_scope(settings.resolved_database_url) as db:
+            admin_token = accounts.create_api_token(
+                db, accounts.get_user_by_name(db, "admin"), "load")
+        port = collab.free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = collab.start_server(settings, port)
+        samples: list[tuple[str, float, int]] = []
+        viewer_cpu: list[float] = []
         try:
-            sid, shape, tokens, ai_id = collab.prepare(settings, args.readers, args.synthetic)
-            plan = collab.plan_saves(shape, list(tokens), args.saves, "slices", args.slices,
-                                     collab.ai_proposal(shape))
-            train_pid = _training_project(settings)
-            with session_scope(settings.resolved_database_url) as db:
-                admin_token = accounts.create_api_token(
-                    db, accounts.get_user_by_name(db, "admin"), "load")
-            port = collab.free_port()
-            base = f"http://127.0.0.1:{port}"
-            server = collab.start_server(settings, port)
-            samples: list[tuple[str, float, int]] = []
-            viewer_cpu: list[float] = []
-            try:
-                admin = httpx.Client(base_url=base, timeout=300,
-                                     headers={"Authorization": f"Bearer {admin_token}"})
-                t0 = time.perf_counter()
-                train = admin.post(f"/api/projects/{train_pid}/training",
-                                   json={"epochs": 1, "slices_per_epoch": 16, "batch_size": 4,
-                                         "patch": 96, "val_slices_per_case": 2})
-                samples.append(("train-submit", (time.perf_counter() - t0) * 1000,
-                                train.status_code))
-                threads = [threading.Thread(target=_viewer, args=(base, admin_token, sid,
-                                                                   samples, viewer_cpu))
-                           for _ in range(args.viewers)]
-                up_arr = np.random.default_rng(1).integers(-1000, 400, (8, 256, 256),
-                                                           dtype=np.int16)
-                up_path = Path(tmp) / "upload.nii.gz"
-                import nibabel as nib
+            admin = httpx.Client(base_url=base, timeout=300,
+                                 headers={"Authorization": f"Bearer {admin_token}"})
+            t0 = time.perf_counter()
+            train = admin.post(f"/api/projects/{train_pid}/training",
+                               json={"epochs": 1, "slices_per_epoch": 16, "batch_size": 4,
+                                     "patch": 96, "val_slices_per_case": 2})
+            samples.append(("train-submit", (time.perf_counter() - t0) * 1000,
+                            train.status_code))
+            threads = [threading.Thread(target=_viewer, args=(base, admin_token, sid,
+                                                               samples, viewer_cpu))
+                       for _ in range(args.viewers)]
+            up_arr = np.random.default_rng(1).integers(-1000, 400, (8, 256, 256),
+                                                       dtype=np.int16)
+            up_path = settings.data_dir.parent / "upload.nii.gz"
+            import nibabel as nib
 
-                nib.save(nib.Nifti1Image(up_arr.T.copy(), np.diag([0.8, 0.8, 5, 1])), up_path)
+            nib.save(nib.Nifti1Image(up_arr.T.copy(), np.diag([0.8, 0.8, 5, 1])), up_path)
 
-                def upload() -> None:
-                    t = time.perf_counter()
-                    try:
-                        r = admin.post("/api/projects/1/import", files=[
-                            ("files", ("upload.nii.gz", up_path.read_bytes(), "application/gzip"))])
-                        status = r.status_code if r.json()["results"][0]["status"] == \
-                            "imported" else 598
-                    except httpx.HTTPError:
-                        status = 599
-                    samples.append(("import", (time.perf_counter() - t) * 1000, status))
+            def upload() -> None:
+                t = time.perf_counter()
+                try:
+                    r = admin.post("/api/projects/1/import", files=[
+                        ("files", ("upload.nii.gz", up_path.read_bytes(), "application/gzip"))])
+                    status = r.status_code if r.json()["results"][0]["status"] == \
+                        "imported" else 598
+                except httpx.HTTPError:
+                    status = 599
+                samples.append(("import", (time.perf_counter() - t) * 1000, status))
 
-                threads.append(threading.Thread(target=upload))
-                t_all, cpu_all = time.perf_counter(), time.process_time()
-                for t in threads:
-                    t.start()
-                run = collab.run_readers(base, sid, ai_id, tokens, args.saves, plan)
-                for t in threads:
-                    t.join()
-                wall = time.perf_counter() - t_all
-                client_cpu = time.process_time() - cpu_all
-                job_state = "not started"
-                if train.status_code == 201:
-                    job_id = train.json()["job"]["id"]
-                    end = time.time() + 600
-                    while time.time() < end:
-                        job_state = admin.get(f"/api/jobs/{job_id}").json()["state"]
-                        if job_state in ("succeeded", "failed", "cancelled"):
-                            break
-                        time.sleep(1)
-                admin.close()
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
-            checks = collab.verify(settings, run["results"])
+            threads.append(threading.Thread(target=upload))
+            t_all, cpu_all = time.perf_counter(), time.process_time()
+            for t in threads:
+                t.start()
+            run = collab.run_readers(base, sid, ai_id, tokens, args.saves, plan)
+            for t in threads:
+                t.join()
+            wall = time.perf_counter() - t_all
+            client_cpu = time.process_time() - cpu_all
+            job_state = "not started"
+            if train.status_code == 201:
+                job_id = train.json()["job"]["id"]
+                end = time.time() + 600
+                while time.time() < end:
+                    job_state = admin.get(f"/api/jobs/{job_id}").json()["state"]
+                    if job_state in ("succeeded", "failed", "cancelled"):
+                        break
+                    time.sleep(1)
+            admin.close()
         finally:
-            if schema:
-                from lunglab.db.session import get_engine
-
-                get_engine(url).dispose()
-                collab.drop_schema(schema)
+            server.terminate()
+            server.wait(timeout=30)
+        checks = collab.verify(settings, run["results"])
     saves = [r for rs in run["results"].values() for r in rs]
     samples += [("save", r["ms"], r["status"]) for r in saves]
     errors = [s for s in samples if s[2] >= 400]
