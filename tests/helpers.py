@@ -2,8 +2,27 @@
 from __future__ import annotations
 
 import gzip
+import time
 
 import numpy as np
+
+FINISHED = ("succeeded", "failed", "cancelled")
+
+
+def wait_job(api, job_id: int, states=FINISHED, timeout: float = 150, poll: float = 0.2) -> dict:  # type: ignore[no-untyped-def]
+    """Poll ``GET /api/jobs/{id}`` until the job is in one of ``states``; return it.
+
+    Raises:
+        AssertionError: still elsewhere after ``timeout`` seconds.
+    """
+    end = time.time() + timeout
+    job: dict = {}
+    while time.time() < end:
+        job = api.get(f"/api/jobs/{job_id}").json()
+        if job["state"] in states:
+            return job
+        time.sleep(poll)
+    raise AssertionError(f"job {job_id} still {job.get('state')}: {job}")
 
 
 def synthetic_volume(shape=(6, 32, 40), spacing=(0.8, 0.8, 2.5), seed: int = 0):  # type: ignore[no-untyped-def]

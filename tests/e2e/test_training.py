@@ -2,9 +2,9 @@
 comparison -> Promote -> the next pre-annotation uses the new version -> roll back."""
 from __future__ import annotations
 
-import time
-
 import numpy as np
+
+from tests.helpers import wait_job
 
 from .support import Server, login, open_study, screenshot
 from .test_collab import csp_violations, import_cropped, new_project
@@ -30,16 +30,6 @@ def reference_labels(api, sid: int, shape: tuple[int, int, int]) -> np.ndarray: 
         lab[z][filled & (hu[z] > -750) & (hu[z] < -300)] = 2
         lab[z][filled & (hu[z] >= -300) & (hu[z] < 100)] = 3
     return lab
-
-
-def wait_job(api, job_id: int, timeout: float = 600) -> dict:  # noqa: ANN001
-    end = time.time() + timeout
-    while time.time() < end:
-        job = api.get(f"/api/jobs/{job_id}").json()
-        if job["state"] in ("succeeded", "failed", "cancelled"):
-            return job
-        time.sleep(1)
-    raise AssertionError(f"job {job_id} not finished")
 
 
 def test_train_compare_promote_preannotate_rollback(page, chromium, server: Server) -> None:  # noqa: ANN001
@@ -97,7 +87,7 @@ def test_train_compare_promote_preannotate_rollback(page, chromium, server: Serv
     # the next pre-annotation uses the new version
     sid = studies[0]
     job = api.post_ok("/api/jobs", json={"kind": "ai-segment", "study_id": sid, "params": {}}).json()
-    assert wait_job(api, job["id"])["state"] == "succeeded"
+    assert wait_job(api, job["id"], timeout=600, poll=1)["state"] == "succeeded"
     open_study(page, server, sid)
     page.locator("#versions li[data-version]").first.wait_for()
     assert f"ai ({model['name']})" in page.inner_text("#versions li[data-version] >> nth=0")

@@ -19,7 +19,7 @@ from typing import Any
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from tests.conftest import PASSWORD
-from tests.helpers import raw_labels
+from tests.helpers import raw_labels, wait_job
 from tests.integration.collab_support import add_ai_version, box, save, study, team
 
 ROLES = ("anonymous", "unassigned", "reviewer", "assigned", "admin")
@@ -254,7 +254,7 @@ def _world(app, admin_api, make_user, login) -> tuple[dict, dict]:
                                             "params": {"project_id": pid}}).json()["id"]
     upload = admin_api.post(f"/api/projects/{pid}/uploads",
                             json={"files": [{"name": "a.dcm", "size": 4}]}).json()["upload_id"]
-    _wait_job(admin_api, job)
+    wait_job(admin_api, job, timeout=30, poll=0.1)
     model, run, train_job = _model_and_run(app, pid)
     world = {"project_id": pid, "study_id": sid, "study3": s3, "ai": ai, "va": va, "vb": vb,
              "assignment_id": a["ann"], "a_other": a_other, "a_del": a_del, "job_id": job,
@@ -315,17 +315,6 @@ def _model_and_run(app, pid: int) -> tuple[int, int, int]:  # type: ignore[no-un
         db.add(mv)
         db.flush()
         return mv.id, run.id, job.id
-
-
-def _wait_job(api, job_id: int) -> None:  # type: ignore[no-untyped-def]
-    import time
-
-    for _ in range(300):
-        if api.get(f"/api/jobs/{job_id}").json()["state"] in ("succeeded", "failed",
-                                                              "cancelled"):
-            return
-        time.sleep(0.1)
-    raise AssertionError("setup job did not finish")
 
 
 def _request(client: Any, method: str, url: str, kw: dict) -> int:

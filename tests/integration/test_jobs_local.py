@@ -5,17 +5,7 @@ import os
 import signal
 import time
 
-from tests.helpers import add_study, raw_labels
-
-
-def _wait(api, job_id, states=("succeeded", "failed", "cancelled"), timeout=120):  # type: ignore[no-untyped-def]
-    end = time.time() + timeout
-    while time.time() < end:
-        job = api.get(f"/api/jobs/{job_id}").json()
-        if job["state"] in states:
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} still {job['state']}")
+from tests.helpers import add_study, raw_labels, wait_job
 
 
 def test_integrity_job_reports_corruption(app, admin_api):
@@ -29,7 +19,7 @@ def test_integrity_job_reports_corruption(app, admin_api):
                        data={"format": "raw"})
     assert r.status_code == 201
     job = admin_api.post("/api/jobs", json={"kind": "integrity-check", "project_id": pid}).json()
-    done = _wait(admin_api, job["id"])
+    done = wait_job(admin_api, job["id"], timeout=120)
     assert done["state"] == "succeeded", done
     assert done["result"] == {"checked": 3, "problems": []}
     assert done["progress"] == 1.0
@@ -42,7 +32,7 @@ def test_integrity_job_reports_corruption(app, admin_api):
     path = app.state.store.local_path(key)
     path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
     job = admin_api.post("/api/jobs", json={"kind": "integrity-check", "project_id": pid}).json()
-    done = _wait(admin_api, job["id"])
+    done = wait_job(admin_api, job["id"], timeout=120)
     assert done["result"]["problems"] == [{"object": "study", "id": sid,
                                            "problem": "checksum mismatch"}]
     assert "checked 3 objects" in admin_api.get(f"/api/jobs/{job['id']}/log").text
@@ -57,7 +47,7 @@ def test_integrity_job_reports_corruption(app, admin_api):
                    .values(data=__import__("gzip").compress(bytes(32 * 40 - 1) + b"\x01")))
         db.commit()
     job = admin_api.post("/api/jobs", json={"kind": "integrity-check", "project_id": pid}).json()
-    problems = _wait(admin_api, job["id"])["result"]["problems"]
+    problems = wait_job(admin_api, job["id"], timeout=120)["result"]["problems"]
     assert {"object": "version", "id": r.json()["id"],
             "problem": f"slice {digest[:12]} of study {sid} does not match its digest"} in problems
 
@@ -82,13 +72,13 @@ def test_killed_worker_fails_job_and_restart_marks_interrupted(app, admin_api, s
         time.sleep(0.05)
     for pid_ in runner.worker_pids():
         os.kill(pid_, signal.SIGKILL)
-    done = _wait(admin_api, job["id"], states=("failed", "succeeded"))
+    done = wait_job(admin_api, job["id"], states=("failed", "succeeded"), timeout=120)
     # the child needs about a second to import LungLab, so the kill lands first
     assert done["state"] == "failed", done
     assert "worker process died" in done["message"]
     # the pool is rebuilt: the next job runs normally
     job2 = admin_api.post("/api/jobs", json={"kind": "integrity-check", "project_id": pid}).json()
-    assert _wait(admin_api, job2["id"])["state"] == "succeeded"
+    assert wait_job(admin_api, job2["id"], timeout=120)["state"] == "succeeded"
     # A job left 'running' by a crashed server is failed on the next start
     from lunglab.db.models import Job
 
@@ -118,5 +108,5 @@ def test_interactive_jobs_have_their_own_pool(app, admin_api):
     interactive = admin_api.post("/api/jobs", json={"kind": "ai-segment", "study_id": sid})
     assert batch.status_code == interactive.status_code == 201
     assert set(app.state.runner._pools) == {"batch", "interactive"}
-    assert _wait(admin_api, interactive.json()["id"])["state"] == "succeeded"
-    assert _wait(admin_api, batch.json()["id"])["state"] == "succeeded"
+    assert wait_job(admin_api, interactive.json()["id"], timeout=120)["state"] == "succeeded"
+    assert wait_job(admin_api, batch.json()["id"], timeout=120)["state"] == "succeeded"

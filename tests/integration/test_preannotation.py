@@ -2,22 +2,11 @@
 runs by itself after import when the project asks for it."""
 from __future__ import annotations
 
-import time
 
 import numpy as np
 
 from tests.dicom_factory import make_ct_series
-
-
-def _wait_job(api, job_id, timeout=300):  # type: ignore[no-untyped-def]
-    end = time.time() + timeout
-    job = {}
-    while time.time() < end:
-        job = api.get(f"/api/jobs/{job_id}").json()
-        if job["state"] in ("succeeded", "failed", "cancelled"):
-            return job
-        time.sleep(0.3)
-    raise AssertionError(f"job still {job.get('state')}: {job}")
+from tests.helpers import wait_job
 
 
 def test_auto_pre_annotation_after_import(admin_api, tmp_path):
@@ -34,7 +23,7 @@ def test_auto_pre_annotation_after_import(admin_api, tmp_path):
     sid = res["study_id"]
     jobs = admin_api.get(f"/api/jobs?study_id={sid}").json()["data"]
     assert [j["kind"] for j in jobs] == ["ai-segment"]
-    job = _wait_job(admin_api, jobs[0]["id"])
+    job = wait_job(admin_api, jobs[0]["id"], timeout=300, poll=0.3)
     assert job["state"] == "succeeded", admin_api.get(f"/api/jobs/{job['id']}/log").text
     (version,) = admin_api.get(f"/api/studies/{sid}/versions").json()["data"]
     assert version["kind"] == "ai" and version["author"] is None

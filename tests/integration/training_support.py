@@ -1,11 +1,10 @@
 """Tiny approved studies and tiny training settings for the training tests (seconds on CPU)."""
 from __future__ import annotations
 
-import time
 
 import numpy as np
 
-from tests.helpers import add_study
+from tests.helpers import add_study, wait_job  # noqa: F401  (wait_job: used by the training tests)
 
 SHAPE = (6, 32, 40)
 TINY = {"epochs": 2, "from_scratch": True, "arch": "unet2d-small", "patch": 32, "batch_size": 4,
@@ -34,14 +33,3 @@ def add_approved_study(app, project_id: int, uid: str, kind: str = "imported") -
         v = save_version(db, app.state.store, None, sid, lung_labels(), base_version_id=None,
                          kind=kind, check_base=False, message="reference")
         return sid, v.id
-
-
-def wait_job(api, job_id: int, states=("succeeded", "failed", "cancelled"), timeout=150):  # type: ignore[no-untyped-def]
-    end = time.time() + timeout
-    job = {}
-    while time.time() < end:
-        job = api.get(f"/api/jobs/{job_id}").json()
-        if job["state"] in states:
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} still {job.get('state')}: {job}")
