@@ -53,6 +53,10 @@ SECURITY_HEADERS = {
 }
 
 
+STORAGE_FULL = ("the server's storage is full; nothing was stored. "
+                "Ask the administrator to free space.")
+
+
 def database_full(exc: DBAPIError) -> bool:
     """The database's disk is full: SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100)."""
     orig = exc.orig
@@ -155,9 +159,7 @@ def create_app(settings: Settings | None = None, *, start_runner: bool = True,
     async def storage_error(_: Request, exc: OSError) -> JSONResponse:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             log.error("storage full: %s", exc.strerror)
-            return JSONResponse({"detail": "the server's storage is full; nothing was stored. "
-                                           "Ask the administrator to free space."},
-                                status_code=507)
+            return JSONResponse({"detail": STORAGE_FULL}, status_code=507)
         log.exception("storage error")
         return JSONResponse({"detail": "storage error on the server; nothing was stored"},
                             status_code=500)
@@ -166,9 +168,7 @@ def create_app(settings: Settings | None = None, *, start_runner: bool = True,
     async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
         if database_full(exc):
             log.error("database storage full")
-            return JSONResponse({"detail": "the server's storage is full; nothing was stored. "
-                                           "Ask the administrator to free space."},
-                                status_code=507)
+            return JSONResponse({"detail": STORAGE_FULL}, status_code=507)
         log.error("database error on %s %s: %s", request.method, request.url.path,
                   type(exc.orig).__name__)
         return JSONResponse({"detail": "database error on the server; nothing was stored"},

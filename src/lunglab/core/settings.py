@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     celery_broker_url: str = "redis://127.0.0.1:6379/0"
     celery_result_backend: str | None = None
     max_upload_bytes: int = 4 * 1024**3
+    save_slots: int = Field(
+        default=0, ge=0,
+        description="label-map saves a server process prepares at once; 0: 2 per core, 4-16",
+    )
     max_expanded_zip_bytes: int = 8 * 1024**3
     max_zip_ratio: float = 200.0
     session_hours: float = 12.0

@@ -136,10 +136,6 @@ def run_agreement(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     return {"study_id": study_id, "readers": readers}
 
 
-def submitted_count(db: Session, study_id: int) -> int:
-    return len(submitted(db, study_id))
-
-
 def study_agreement(db: Session, store: VolumeStore, user: User, study_id: int,
                     version_ids: list[int] | None = None) -> dict[str, Any]:
     """Agreement of a study for reviewers and project admins (readers are named)."""

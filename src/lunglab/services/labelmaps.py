@@ -94,15 +94,21 @@ def _validated(labels: np.ndarray, expect: tuple[int, ...], source: str) -> np.n
     return np.ascontiguousarray(labels, dtype=np.uint8)
 
 
+def _gunzip(data: bytes, name: str) -> bytes:
+    """Raw upload bytes, inflated when the file name ends ``.gz``."""
+    if not name.endswith(".gz"):
+        return data
+    try:
+        return igzip.decompress(data)
+    except (OSError, EOFError, ValueError) as exc:
+        raise InvalidInput(f"not valid gzip data ({exc})", name) from None
+
+
 def parse_upload(data: bytes, filename: str, fmt: str, study: Study) -> np.ndarray:
     """Decode an uploaded label map: NIfTI (.nii/.nii.gz) or raw uint8 ``[z, y, x]`` bytes."""
     name = Path(filename or "labels").name
     if fmt == "raw":
-        if name.endswith(".gz"):
-            try:
-                data = igzip.decompress(data)
-            except (OSError, EOFError, ValueError) as exc:
-                raise InvalidInput(f"not valid gzip data ({exc})", name) from None
+        data = _gunzip(data, name)
         expect = int(np.prod(study.shape))
         if len(data) != expect:
             raise InvalidInput(f"{len(data)} bytes, expected {expect} for shape "
@@ -140,12 +146,8 @@ def parse_slice_edit(data: bytes, filename: str, slices: str, study: Study) -> S
         zs = tuple(int(t) for t in slices.split(",") if t.strip())
     except ValueError:
         raise InvalidInput("slices must be comma-separated slice indices (z)", name) from None
-    if name.endswith(".gz"):
-        try:
-            data = igzip.decompress(data)
-        except (OSError, EOFError, ValueError) as exc:
-            raise InvalidInput(f"not valid gzip data ({exc})", name) from None
-    nz, ny, nx = (int(v) for v in study.shape)
+    data = _gunzip(data, name)
+    _, ny, nx = (int(v) for v in study.shape)
     if len(data) != len(zs) * ny * nx:
         raise InvalidInput(f"{len(data)} bytes, expected {len(zs) * ny * nx} for {len(zs)} "
                            f"slice(s) of {ny}x{nx} uint8", name)
@@ -378,11 +380,14 @@ def _record(db: Session, user: User | None, study: Study, role: str,
 # One save at a time per process reaches the database lock: waiters queue here and are woken
 # at once, instead of polling SQLite's busy handler (which sleeps up to 100 ms between tries).
 _commit_lock = threading.Lock()
-# How many saves of one server process decode, check and prepare their slices at once: more
-# only make threads fight for the GIL and stretch everyone's latency (api/routes/versions.py).
-# Four per two cores measured best (bench/collab.py): a save waits for its commit's fsync part
-# of the time, so a few more than the cores keep them busy.
-SAVE_SLOTS = int(os.environ.get("LUNGLAB_SAVE_SLOTS", 0)) or max(4, min(16, 2 * (os.cpu_count() or 2)))
+
+
+def save_slots(configured: int = 0) -> int:
+    """How many saves of one server process decode, check and prepare their slices at once
+    (``api/routes/versions.py``); more only make threads fight for the GIL and stretch
+    everyone's latency. Four per two cores measured best (``bench/collab.py``): a save waits
+    for its commit's fsync part of the time, so a few more than the cores keep them busy."""
+    return configured or max(4, min(16, 2 * (os.cpu_count() or 2)))
 
 
 def volumes_ml(version: LabelMapVersion, study: Study) -> dict[str, float]:

@@ -64,7 +64,8 @@ async def save_slot(request: Request) -> AsyncIterator[None]:
     loop = asyncio.get_running_loop()
     slots = _slots.get(loop)
     if slots is None:
-        slots = _slots[loop] = asyncio.Semaphore(labelmaps.SAVE_SLOTS)
+        slots = _slots[loop] = asyncio.Semaphore(
+            labelmaps.save_slots(request.app.state.settings.save_slots))
     t0 = time.perf_counter()
     async with slots:
         request.state.slot_wait_ms = (time.perf_counter() - t0) * 1000
