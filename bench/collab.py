@@ -178,7 +178,7 @@ def start_server(settings, port: int) -> subprocess.Popen:  # type: ignore[no-un
     env = {**os.environ, "LUNGLAB_DATA_DIR": str(settings.data_dir),
            "LUNGLAB_DATABASE_URL": settings.resolved_database_url, "LUNGLAB_ENV_FILE": "/dev/null"}
     profile = os.environ.get("LUNGLAB_BENCH_PYSPY")  # e.g. /tmp/collab.txt: py-spy's profile
-    prefix = (["py-spy", "record", "-f", "raw", "-r", "200", "-o", profile, "--"]
+    prefix = (["py-spy", "record", "-f", "raw", "-r", "200", *(os.environ.get("LUNGLAB_BENCH_PYSPY_ARGS", "").split()), "-o", profile, "--"]
               if profile else [])
     proc = subprocess.Popen(
         [*prefix, sys.executable, "-m", "uvicorn", "lunglab.api.app:create_app", "--factory",
@@ -267,7 +267,10 @@ def run_readers(base: str, sid: int, ai_id: int, tokens: dict[str, str], saves: 
         conn = http.client.HTTPConnection(host.hostname, host.port, timeout=300)
         try:
             base_id = ai_id
-            conn.request("GET", "/api/health")
+            # the reader opens the study (its version list) before editing, as the browser
+            # does; the server's first request on a route also builds FastAPI's routing state
+            conn.request("GET", f"/api/studies/{sid}/versions",
+                         headers={"Authorization": f"Bearer {tokens[name]}"})
             conn.getresponse().read()
             barrier.wait()
             start = time.perf_counter() + (rng.uniform(0, pace) if pace else 0.0)

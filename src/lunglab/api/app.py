@@ -6,6 +6,7 @@ import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
@@ -14,12 +15,27 @@ from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lunglab import RESEARCH_USE_NOTICE, __version__
-from lunglab.api.routes import audit, auth, imports, jobs, projects, studies, users, versions
-from lunglab.api.routes import agreement, assignments, audit_export, review
-from lunglab.api.routes import exports, reports
-from lunglab.api.routes import models as model_routes, training
+from lunglab.api.routes import (
+    agreement,
+    assignments,
+    audit,
+    audit_export,
+    auth,
+    exports,
+    imports,
+    jobs,
+    projects,
+    reports,
+    review,
+    studies,
+    training,
+    users,
+    versions,
+)
+from lunglab.api.routes import models as model_routes
 from lunglab.core.settings import Settings, get_settings
 from lunglab.db.migrate import upgrade_to_head
+from lunglab.db.session import THREADS_COVERED
 from lunglab.io.store import store_for
 from lunglab.services import housekeeping
 from lunglab.services.errors import (
@@ -120,6 +136,8 @@ def create_app(settings: Settings | None = None, *, start_runner: bool = True,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        # as many request threads as database connections can serve (``db/session.py``)
+        to_thread.current_default_thread_limiter().total_tokens = THREADS_COVERED
         if start_runner:
             app.state.runner.start()
         yield

@@ -61,7 +61,8 @@ def current_user(request: Request, db: SessionDep) -> User:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         user = accounts.token_user(db, auth[7:].strip())
-        db.commit()
+        if db.dirty:  # the token's last use, written at most once a minute
+            db.commit()
         return user
     token = request.cookies.get(SESSION_COOKIE)
     if not token:

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 4 * 1024**3
     save_slots: int = Field(
         default=0, ge=0,
-        description="label-map saves a server process prepares at once; 0: 2 per core, 4-16",
+        description="label-map saves a server process prepares at once; 0: 1 per core, 2-16",
     )
     max_expanded_zip_bytes: int = 8 * 1024**3
     max_zip_ratio: float = 200.0
@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     auto_segment_on_import: bool = False
     device: Literal["auto", "cpu", "cuda"] = "auto"
     local_worker_processes: int = 1
+    job_niceness: int = Field(
+        default=10, ge=0, le=19,
+        description="CPU niceness of the local runner's job processes (0: same as the server)",
+    )
     secret_key: str | None = None
 
     @property

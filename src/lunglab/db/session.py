@@ -8,12 +8,23 @@ from functools import lru_cache
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+# Connections a process may hold at once. The server runs its plain ``def`` routes and
+# dependencies in AnyIO's thread pool (40 threads by default), and each request holds one
+# connection from its first query until its session closes, which is itself a thread-pool
+# call. With fewer connections than threads, 40 requests blocked waiting for a connection hold
+# every thread, the requests holding connections can never close their sessions, and all of
+# them time out after 30 s (seen in ``bench/load.py`` with 50 viewers and 20 readers).
+POOL_SIZE = 10
+POOL_MAX_OVERFLOW = 50
+THREADS_COVERED = POOL_SIZE + POOL_MAX_OVERFLOW - 10  # a margin for the runner and CLI work
+
 
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
     """Return a pooled engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=POOL_SIZE, max_overflow=POOL_MAX_OVERFLOW)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -24,7 +35,8 @@ def get_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE,
+                         max_overflow=POOL_MAX_OVERFLOW)
 
 
 @lru_cache(maxsize=8)

@@ -110,11 +110,12 @@ def login(db: Session, username: str, password: str, client: str, *, session_hou
 
 def session_user(db: Session, token: str) -> tuple[User, AuthSession]:
     """The user of a live session cookie. Raises Unauthorized when missing or expired."""
-    s = db.scalar(select(AuthSession).where(AuthSession.token_hash == _sha(token)))
-    if s is None or _aware(s.expires_at) < utcnow():
+    row = db.execute(select(AuthSession, User).join(User, User.id == AuthSession.user_id)
+                     .where(AuthSession.token_hash == _sha(token))).first()
+    if row is None or _aware(row[0].expires_at) < utcnow():
         raise Unauthorized("session expired; log in again")
-    user = db.get(User, s.user_id)
-    if user is None or not user.is_active:
+    s, user = row
+    if not user.is_active:
         raise Unauthorized("account disabled")
     return user, s
 
@@ -148,11 +149,12 @@ def create_api_token(db: Session, user: User, name: str) -> str:
 
 def token_user(db: Session, token: str) -> User:
     """The user of a bearer token. Raises Unauthorized."""
-    t = db.scalar(select(ApiToken).where(ApiToken.token_hash == _sha(token)))
-    if t is None:
+    row = db.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                     .where(ApiToken.token_hash == _sha(token))).first()
+    if row is None:
         raise Unauthorized("invalid API token")
-    user = db.get(User, t.user_id)
-    if user is None or not user.is_active:
+    t, user = row
+    if not user.is_active:
         raise Unauthorized("account disabled")
     now = utcnow()
     # to the minute: a write per request would make every API call a database write

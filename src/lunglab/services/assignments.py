@@ -249,8 +249,13 @@ def guard_reader_save(db: Session, user: User, study: Study) -> Assignment | Non
     Refuses (409) a reader whose assignment is submitted or approved. Returns the user's
     assignment on the study (None for admins and reviewers without one).
     """
-    a = db.scalar(select(Assignment).where(Assignment.study_id == study.id,
-                                           Assignment.user_id == user.id))
+    # the progress row comes along, so ``note_reader_save`` finds it without a query
+    row = db.execute(select(Assignment, AssignmentProgress)
+                     .outerjoin(AssignmentProgress,
+                                AssignmentProgress.assignment_id == Assignment.id)
+                     .where(Assignment.study_id == study.id, Assignment.user_id == user.id)
+                     ).first()
+    a = row[0] if row is not None else None
     if a is not None and a.state not in EDITABLE:
         raise Conflict(
             f"your assignment on study {study.id} is {a.state}: the submitted version is frozen. "

@@ -21,7 +21,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-from isal import igzip
+from isal import igzip, isal_zlib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,24 @@ def labels_digest(digests: Sequence[str]) -> str:
     for d in digests:
         h.update(bytes.fromhex(d))
     return h.hexdigest()
+
+
+def inflate(data: bytes) -> bytes:
+    """gzip data inflated. One member (what browsers, gzip and ``encode_slices`` write) goes
+    through a decompress object, 2-5x faster than ``igzip.decompress``; several members take
+    that slower way.
+
+    Raises:
+        ValueError: not gzip data, or truncated.
+    """
+    try:
+        stream = isal_zlib.decompressobj(wbits=31)
+        out = stream.decompress(data)
+        if not stream.eof:
+            raise ValueError("compressed data ended before the end-of-stream marker")
+        return out if not stream.unused_data else igzip.decompress(data)
+    except (OSError, EOFError, isal_zlib.error) as exc:
+        raise ValueError(str(exc)) from None
 
 
 def encode_slices(planes: Iterable[np.ndarray], known: Iterable[str] = ()
@@ -80,8 +98,8 @@ def _decode(study_id: int, digest: str, data: bytes | None, shape_yx: tuple[int,
     if data is None:
         raise SliceError(f"slice {digest[:12]} of study {study_id} is missing")
     try:
-        raw = igzip.decompress(data)
-    except (OSError, EOFError, ValueError) as exc:
+        raw = inflate(data)
+    except ValueError as exc:
         raise SliceError(f"slice {digest[:12]} of study {study_id} is unreadable ({exc})") from None
     if len(raw) != shape_yx[0] * shape_yx[1]:
         raise SliceError(f"slice {digest[:12]} of study {study_id} has {len(raw)} bytes, "

@@ -66,9 +66,8 @@ def role_in(db: Session, user: User, project_id: int) -> str | None:
     """The user's role in the project; site admins count as project admins."""
     if user.is_admin:
         return "admin"
-    m = db.scalar(select(Membership).where(Membership.project_id == project_id,
-                                           Membership.user_id == user.id))
-    return m.role if m else None
+    return db.scalar(select(Membership.role).where(Membership.project_id == project_id,
+                                                   Membership.user_id == user.id))
 
 
 def get_project(db: Session, user: User, project_id: int) -> tuple[Project, str]:
@@ -132,8 +131,9 @@ def can_see_study(db: Session, user: User, study: Study) -> str:
     if role in ("admin", "reviewer"):
         return role
     if role == "annotator" and db.scalar(
-        select(Assignment).where(Assignment.study_id == study.id, Assignment.user_id == user.id)
-    ):
+        select(Assignment.id).where(Assignment.study_id == study.id,
+                                    Assignment.user_id == user.id)
+    ) is not None:
         return role
     raise NotFound(f"study {study.id} not found")
 

@@ -28,12 +28,18 @@ class JobRunner(Protocol):
     def shutdown(self) -> None: ...
 
 
-def _exit_with_parent(parent_pid: int) -> None:
-    """Pool initializer: a worker whose server died (even by SIGKILL) exits too.
+def _init_child(parent_pid: int, niceness: int) -> None:
+    """Pool initializer: run at a lower CPU priority than the server, and exit when the
+    server dies (even by SIGKILL).
 
-    A ``ProcessPoolExecutor`` worker holds both ends of its call queue, so it never sees the
+    A training run or an import uses every core it gets; at ``niceness`` 10 the kernel gives
+    the server's requests (a reader's save, a viewer's slice) the CPU first. A
+    ``ProcessPoolExecutor`` worker holds both ends of its call queue, so it never sees the
     parent go away and would idle forever as an orphan.
     """
+    if niceness:
+        os.nice(niceness)
+
     def watch() -> None:
         while os.getppid() == parent_pid:
             time.sleep(1.0)
@@ -75,7 +81,8 @@ class LocalJobRunner:
                     1, self.settings.local_worker_processes)
                 self._pools[queue] = ProcessPoolExecutor(
                     max_workers=workers, mp_context=mp.get_context("spawn"),
-                    initializer=_exit_with_parent, initargs=(os.getpid(),))
+                    initializer=_init_child,
+                    initargs=(os.getpid(), self.settings.job_niceness))
             return self._pools[queue]
 
     def start(self) -> None:

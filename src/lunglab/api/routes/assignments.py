@@ -18,8 +18,8 @@ from lunglab.api.schemas_collab import (
     HeartbeatOut,
     SubmitIn,
 )
-from lunglab.services import jobs, review
 from lunglab.services import assignments as svc
+from lunglab.services import jobs, review
 
 router = APIRouter(tags=["assignments"])
 

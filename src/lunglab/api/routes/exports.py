@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from lunglab.api.deps import CurrentUser, SessionDep, SettingsDep, StoreDep
+from lunglab.api.responses import LargeFileResponse
 from lunglab.services import export, pacs
 from lunglab.services.export import ExportFile
 from lunglab.services.ingest import work_dir
@@ -20,7 +21,7 @@ router = APIRouter(tags=["exports"])
 
 
 def _send(f: ExportFile) -> FileResponse:
-    return FileResponse(f.path, media_type=f.media_type, filename=f.filename,
+    return LargeFileResponse(f.path, media_type=f.media_type, filename=f.filename,
                         headers={"Cache-Control": "private, no-store"},
                         background=BackgroundTask(export.discard, f) if f.temporary else None)
 

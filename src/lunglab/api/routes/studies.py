@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 
 from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
+from lunglab.api.responses import LargeFileResponse
 from lunglab.api.schemas import StudiesPublic, StudyPublic
 from lunglab.services import audit, projects, studies
 
@@ -47,7 +48,7 @@ def get_study(study_id: int, db: SessionDep, user: CurrentUser) -> StudyPublic:
 def get_volume(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep) -> FileResponse:
     s, _ = projects.get_study(db, user, study_id)
     audit.record(db, user, "study.view", "study", s.id)
-    return FileResponse(store.local_path(s.volume_key), media_type="application/gzip",
+    return LargeFileResponse(store.local_path(s.volume_key), media_type="application/gzip",
                         filename=f"study-{s.id}.nii.gz",
                         headers={"Cache-Control": "private, max-age=3600",
                                  "X-Content-SHA256": s.volume_checksum})

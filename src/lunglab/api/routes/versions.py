@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
+from lunglab.api.responses import LargeFileResponse
 from lunglab.api.schemas import VersionPublic, VersionsPublic
 from lunglab.db.models import LabelMapVersion
 from lunglab.services import audit, labelmaps, projects
@@ -47,7 +48,7 @@ def get_labels(version_id: int, db: SessionDep, user: CurrentUser,
         raise NotFound(f"version {version_id} not found")
     audit.record(db, user, "labelmap.view", "version", v.id)
     db.commit()
-    return FileResponse(labelmaps.materialize(store, v, study), media_type="application/gzip",
+    return LargeFileResponse(labelmaps.materialize(store, v, study), media_type="application/gzip",
                         filename=f"labels-{v.id}.nii.gz",
                         headers={"Cache-Control": "private, max-age=86400, immutable",
                                  "X-Labels-Digest": v.checksum})
