@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
+import signal
 import statistics
 import sys
 import threading
@@ -189,8 +191,10 @@ def bench(db_kind: str, args: argparse.Namespace) -> None:
                     time.sleep(1)
             admin.close()
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            # py-spy (LUNGLAB_BENCH_PYSPY) writes its profile on SIGINT; uvicorn stops on either
+            server.send_signal(signal.SIGINT if os.environ.get("LUNGLAB_BENCH_PYSPY")
+                               else signal.SIGTERM)
+            server.wait(timeout=60)
         checks = collab.verify(settings, run["results"])
     saves = [r for rs in run["results"].values() for r in rs]
     samples += [("save", r["ms"], r["status"]) for r in saves]

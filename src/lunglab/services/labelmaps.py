@@ -330,9 +330,14 @@ def save_version(
     kinds = reader_kinds(db, study) if role == "annotator" else SHARED_KINDS
     shape = manifest["shape"]
     key = f"labelmaps/{study.id}/{uuid.uuid4().hex}.nii.gz"  # written on first use
-    db.commit()  # end the read transaction: the lock below starts a fresh one
+    if db.get_bind().dialect.name == "sqlite":
+        # end the read transaction: SQLite's snapshot would be stale by the time the lock is
+        # ours, so the lock's UPDATE starts a fresh one. PostgreSQL reads committed data at
+        # every statement, so its transaction (and connection) simply carries on.
+        db.commit()
     for attempt in range(retries):
         try:
+            db.connection()  # a pooled connection, checked out before the lock, not under it
             with _commit_lock:
                 return _record(db, user, study, role, base_version_id, check_base, kinds, dict(
                     kind=kind, model_name=model_name,
