@@ -35,6 +35,11 @@ class Settings(BaseSettings):
         default=0, ge=0,
         description="label-map saves a server process prepares at once; 0: 1 per core, 2-16",
     )
+    download_streams: int = Field(
+        default=0, ge=0,
+        description="large downloads (CT, label maps, exports) a server process streams at "
+                    "once; 0: 1 per core, at least 2",
+    )
     max_expanded_zip_bytes: int = 8 * 1024**3
     max_zip_ratio: float = 200.0
     session_hours: float = 12.0
