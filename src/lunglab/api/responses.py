@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import weakref
 
 from fastapi.responses import FileResponse
 from starlette.types import Message, Receive, Scope, Send
+
+from lunglab.api.slots import LoopSlots
 
 # A download waits at most this long for a stream slot, and keeps its slot at most this long:
 # past either, it streams without one. A slow client (a reader on a VPN) can then delay other
@@ -14,8 +15,7 @@ from starlette.types import Message, Receive, Scope, Send
 SLOT_WAIT_S = 2.0
 SLOT_HOLD_S = 2.0
 
-_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary())
+_download_slots = LoopSlots()
 
 
 def download_streams(configured: int = 0) -> int:
@@ -27,15 +27,10 @@ def download_streams(configured: int = 0) -> int:
     return configured or max(2, os.cpu_count() or 2)
 
 
-def _slots_for(scope: Scope) -> asyncio.Semaphore:
-    loop = asyncio.get_running_loop()
-    slots = _slots.get(loop)
-    if slots is None:
-        app = scope.get("app")
-        settings = getattr(getattr(app, "state", None), "settings", None)
-        slots = _slots[loop] = asyncio.Semaphore(
-            download_streams(getattr(settings, "download_streams", 0)))
-    return slots
+def _configured(scope: Scope) -> int:
+    """``download_streams`` of the app's settings (0, the default, where there are none)."""
+    settings = getattr(getattr(scope.get("app"), "state", None), "settings", None)
+    return download_streams(getattr(settings, "download_streams", 0))
 
 
 class LargeFileResponse(FileResponse):
@@ -53,7 +48,7 @@ class LargeFileResponse(FileResponse):
     chunk_size = 1024 * 1024
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        slots = _slots_for(scope)
+        slots = _download_slots.get(lambda: _configured(scope))
         loop = asyncio.get_running_loop()
         try:
             await asyncio.wait_for(slots.acquire(), SLOT_WAIT_S)

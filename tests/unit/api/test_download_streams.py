@@ -54,7 +54,7 @@ def _run(streams: int, n: int, path: Path, delay: float) -> tuple[int, list[int]
         await asyncio.gather(*tasks)
         return most, started, bodies
 
-    responses._slots.clear()
+    responses._download_slots.clear()
     return asyncio.run(main())
 
 

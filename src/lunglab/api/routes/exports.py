@@ -22,8 +22,9 @@ router = APIRouter(tags=["exports"])
 
 def _send(f: ExportFile) -> FileResponse:
     return LargeFileResponse(f.path, media_type=f.media_type, filename=f.filename,
-                        headers={"Cache-Control": "private, no-store"},
-                        background=BackgroundTask(export.discard, f) if f.temporary else None)
+                             headers={"Cache-Control": "private, no-store"},
+                             background=BackgroundTask(export.discard, f) if f.temporary
+                             else None)
 
 
 @router.get("/exports/versions/{version_id}/labels.nii.gz", response_class=FileResponse)

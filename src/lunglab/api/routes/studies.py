@@ -49,6 +49,6 @@ def get_volume(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep
     s, _ = projects.get_study(db, user, study_id)
     audit.record(db, user, "study.view", "study", s.id)
     return LargeFileResponse(store.local_path(s.volume_key), media_type="application/gzip",
-                        filename=f"study-{s.id}.nii.gz",
-                        headers={"Cache-Control": "private, max-age=3600",
-                                 "X-Content-SHA256": s.volume_checksum})
+                             filename=f"study-{s.id}.nii.gz",
+                             headers={"Cache-Control": "private, max-age=3600",
+                                      "X-Content-SHA256": s.volume_checksum})

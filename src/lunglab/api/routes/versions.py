@@ -1,9 +1,7 @@
 """Label-map versions: list, fetch, save a new one."""
 from __future__ import annotations
 
-import asyncio
 import time
-import weakref
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -13,6 +11,7 @@ from fastapi.responses import FileResponse
 from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
 from lunglab.api.responses import LargeFileResponse
 from lunglab.api.schemas import VersionPublic, VersionsPublic
+from lunglab.api.slots import LoopSlots
 from lunglab.db.models import LabelMapVersion
 from lunglab.services import audit, labelmaps, projects
 from lunglab.services.errors import InvalidInput, NotFound
@@ -48,25 +47,20 @@ def get_labels(version_id: int, db: SessionDep, user: CurrentUser,
         raise NotFound(f"version {version_id} not found")
     audit.record(db, user, "labelmap.view", "version", v.id)
     db.commit()
-    return LargeFileResponse(labelmaps.materialize(store, v, study), media_type="application/gzip",
-                        filename=f"labels-{v.id}.nii.gz",
-                        headers={"Cache-Control": "private, max-age=86400, immutable",
-                                 "X-Labels-Digest": v.checksum})
+    return LargeFileResponse(labelmaps.materialize(store, v, study),
+                             media_type="application/gzip", filename=f"labels-{v.id}.nii.gz",
+                             headers={"Cache-Control": "private, max-age=86400, immutable",
+                                      "X-Labels-Digest": v.checksum})
 
 
-_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary())
+_save_slots = LoopSlots()
 
 
 async def save_slot(request: Request) -> AsyncIterator[None]:
     """One of the process's save slots, taken on the event loop before the request's database
     session is opened: a waiting save holds neither a thread nor a pooled connection, and
     waiters go in arrival order."""
-    loop = asyncio.get_running_loop()
-    slots = _slots.get(loop)
-    if slots is None:
-        slots = _slots[loop] = asyncio.Semaphore(
-            labelmaps.save_slots(request.app.state.settings.save_slots))
+    slots = _save_slots.get(lambda: labelmaps.save_slots(request.app.state.settings.save_slots))
     t0 = time.perf_counter()
     async with slots:
         request.state.slot_wait_ms = (time.perf_counter() - t0) * 1000
