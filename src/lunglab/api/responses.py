@@ -22,7 +22,7 @@ def download_streams(configured: int = 0) -> int:
     """How many large downloads one server process streams at once: one per core, at least
     two. Each 39 MB CT costs the server about 25 ms of CPU, nearly all of it moving bytes; fifty
     at once leave a reader's save waiting behind them (``bench/load.py``: with two streams on
-    two cores, save p95 went from 0.9-1.1 s to 0.49-0.55 s on SQLite, and the viewers' own
+    two cores, save p95 went from 0.9-1.1 s to 0.49-0.60 s on SQLite, and the viewers' own
     p50 did not move)."""
     return configured or max(2, os.cpu_count() or 2)
 
