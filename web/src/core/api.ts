@@ -1,155 +1,130 @@
-/** Thin client for the LungLab HTTP API (docs/api-contract.md). */
+/**
+ * The LungLab HTTP API as typed functions: one per endpoint (docs/api-contract.md,
+ * docs/collaboration-api.md, docs/training-api.md). Every URL under /api/ is spelled here and
+ * nowhere else in the client (`scripts/check-structure.mjs` fails the build otherwise).
+ * A new endpoint: add its response type to `types.ts` and one function to the fitting section.
+ */
+import { getJson, noteLogin, request, sendJson, uploadWithProgress, ApiError, type TransferProgress } from "./http";
+import { downloadNifti, type Nifti } from "./nifti-download";
+import { maybeGunzip, parseNifti } from "./nifti";
+import type {
+  AgreementOut, AnnotateNextItem, AssignmentDetail, AssignmentOut, AutoAssignResult, DashboardOut, HistoryOut, ImportResult,
+  JobPublic, List, MemberPublic, ModelExportFormat, ModelList, ModelVersionPublic, ProjectPublic, QueueOut, ReviewOut, RunView,
+  StudyPublic, TrainingData, TrainingStarted, UploadState, UserPublic, VersionPublic,
+} from "./types";
 
-export interface UserPublic { id: number; username: string; is_admin: boolean }
-export interface LabelSpec { value: number; name: string; color: string }
-export interface ProjectPublic {
-  id: number; name: string; description: string; label_schema: LabelSpec[];
-  my_role: string | null; settings: Record<string, unknown>;
-}
-export interface StudyPublic {
-  id: number; project_id: number; name: string; shape: [number, number, number];
-  spacing: [number, number, number]; origin: number[]; direction: number[]; slice_count: number;
-  modality: string; series_description: string | null; created_at: string; updated_at: string;
-  ai_status: "none" | "queued" | "running" | "done" | "failed"; latest_version_id: number | null;
-  version_count: number; warnings: string[]; ai_summary: Record<string, unknown> | null;
-  state?: string; assigned_to?: string[] | string | null;
-}
-export interface VersionPublic {
-  id: number; study_id: number; kind: "ai" | "human" | "consensus" | "imported";
-  author: string | null; model_name: string | null; parent_id: number | null; created_at: string;
-  checksum: string; voxel_counts: Record<string, number>; volumes_ml: Record<string, number>;
-  message: string | null;
-}
-export interface ImportResult {
-  name: string; status: "imported" | "duplicate" | "refused"; study_id: number | null;
-  reason: string | null; warnings: string[];
-}
-export interface List<T> { data: T[]; count: number }
+export { ApiError } from "./http";
+export type { TransferProgress } from "./http";
+export type { Nifti } from "./nifti-download";
+export type * from "./types";
 
-export class ApiError extends Error {
-  constructor(public status: number, public detail: unknown) {
-    super(ApiError.describe(status, detail));
-  }
-  static describe(status: number, detail: unknown): string {
-    if (typeof detail === "string") return detail;
-    if (detail && typeof detail === "object" && "message" in detail) return String((detail as { message: unknown }).message);
-    if (Array.isArray(detail)) return detail.map((d) => (d && d.msg) || JSON.stringify(d)).join("; ");
-    return `HTTP ${status}`;
-  }
+const q = encodeURIComponent;
+
+// ---------- auth ----------
+export async function login(username: string, password: string): Promise<UserPublic> {
+  const u = await sendJson<UserPublic>("POST", "/api/auth/login", { username, password });
+  noteLogin();
+  return u;
 }
+export const logout = () => request("POST", "/api/auth/logout");
+export const me = () => getJson<UserPublic>("/api/auth/me");
+/** Link target (admins): the audit log as CSV. */
+export const auditExportUrl = () => "/api/audit/export.csv";
 
-function csrfToken(): string {
-  const m = document.cookie.match(/(?:^|;\s*)lunglab_csrf=([^;]*)/);
-  return m ? decodeURIComponent(m[1]) : "";
-}
+// ---------- projects ----------
+export const projects = () => getJson<List<ProjectPublic>>("/api/projects");
+export const project = (pid: number) => getJson<ProjectPublic>(`/api/projects/${pid}`);
+export const updateProjectSettings = (pid: number, settings: Record<string, unknown>) =>
+  sendJson<ProjectPublic>("PATCH", `/api/projects/${pid}`, { settings });
+export const members = (pid: number) => getJson<List<MemberPublic>>(`/api/projects/${pid}/members`);
+export const studies = (pid: number, text = "", ai = "", offset = 0, limit = 200) =>
+  getJson<List<StudyPublic>>(`/api/projects/${pid}/studies?offset=${offset}&limit=${limit}&q=${q(text)}&ai_status=${q(ai)}`);
 
-let lastLogin = 0;
-
-export async function request(method: string, path: string, body?: unknown,
-  opts: { raw?: boolean; signal?: AbortSignal } = {}): Promise<Response> {
-  const headers: Record<string, string> = {};
-  let payload: BodyInit | undefined;
-  if (body instanceof FormData || body instanceof Blob || body instanceof ArrayBuffer) payload = body as BodyInit;
-  else if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
-  if (method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = csrfToken();
-  let res = await fetch(path, { method, headers, body: payload, credentials: "same-origin", signal: opts.signal });
-  if (res.status === 401 && Date.now() - lastLogin < 3000 && !(payload instanceof FormData) && !(payload instanceof Blob)) {
-    // a session created a moment ago may not be committed yet on the server; try once more
-    await new Promise((r) => setTimeout(r, 500));
-    res = await fetch(path, { method, headers, body: payload, credentials: "same-origin", signal: opts.signal });
-  }
-  if (path === "/api/auth/login" && res.ok) lastLogin = Date.now();
-  if (!res.ok) {
-    let detail: unknown = res.statusText;
-    try { detail = (await res.json()).detail; } catch { /* not JSON */ }
-    if (res.status === 401 && !path.endsWith("/auth/login") && !path.endsWith("/auth/me")) {
-      location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
-    }
-    throw new ApiError(res.status, detail);
-  }
-  return res;
+// ---------- import (chunked resumable upload, or one multipart POST) ----------
+export const createUpload = (pid: number, files: { name: string; size: number }[]) =>
+  sendJson<UploadState>("POST", `/api/projects/${pid}/uploads`, { files });
+export const uploadStatus = (uploadId: string) => sendJson<UploadState>("GET", `/api/uploads/${uploadId}`);
+export const uploadChunk = async (uploadId: string, index: number, offset: number, chunk: Blob) =>
+  (await request("PUT", `/api/uploads/${uploadId}/files/${index}?offset=${offset}`, chunk)).json() as Promise<{ received: number }>;
+export const commitUpload = async (uploadId: string) =>
+  (await sendJson<{ results: ImportResult[] }>("POST", `/api/uploads/${uploadId}/commit`)).results;
+export async function importMultipart(pid: number, form: FormData, onProgress: (p: TransferProgress) => void): Promise<ImportResult[]> {
+  const body = await uploadWithProgress<{ results?: ImportResult[]; detail?: unknown }>(`/api/projects/${pid}/import`, form, onProgress);
+  if (!body.results) throw new ApiError(200, body.detail ?? "OK");
+  return body.results;
 }
 
-export async function getJson<T>(path: string): Promise<T> { return (await request("GET", path)).json(); }
-export async function sendJson<T>(method: string, path: string, body?: unknown): Promise<T> {
-  return (await request(method, path, body)).json();
-}
+// ---------- studies, volumes, label-map versions ----------
+export const study = (sid: number) => getJson<StudyPublic>(`/api/studies/${sid}`);
+export const studyVolume = (sid: number, onBytes?: (n: number) => void, t?: Record<string, number>): Promise<Nifti> =>
+  downloadNifti(`/api/studies/${sid}/volume.nii.gz`, onBytes, t);
+export const versions = (sid: number) => getJson<List<VersionPublic>>(`/api/studies/${sid}/versions`);
+export const versionLabels = (vid: number): Promise<Nifti> => downloadNifti(`/api/versions/${vid}/labels.nii.gz`);
+/** Saves a new version (form fields: file, format, slices, base_version_id, message). 409 on a newer version. */
+export const saveVersion = async (sid: number, form: FormData) =>
+  (await request("POST", `/api/studies/${sid}/versions`, form)).json() as Promise<VersionPublic>;
+/** A reviewer's edited copy of a reading (form as `saveVersion`, plus approve). */
+export const saveReviewCopy = async (sid: number, form: FormData) =>
+  (await request("POST", `/api/studies/${sid}/review-copies`, form)).json() as Promise<VersionPublic>;
 
-export const api = {
-  login: (username: string, password: string) => sendJson<UserPublic>("POST", "/api/auth/login", { username, password }),
-  logout: () => request("POST", "/api/auth/logout"),
-  me: () => getJson<UserPublic>("/api/auth/me"),
-  projects: () => getJson<List<ProjectPublic>>("/api/projects"),
-  project: (pid: number) => getJson<ProjectPublic>(`/api/projects/${pid}`),
-  studies: (pid: number, q = "", ai = "", offset = 0, limit = 200) =>
-    getJson<List<StudyPublic>>(`/api/projects/${pid}/studies?offset=${offset}&limit=${limit}&q=${encodeURIComponent(q)}&ai_status=${encodeURIComponent(ai)}`),
-  study: (sid: number) => getJson<StudyPublic>(`/api/studies/${sid}`),
-  versions: (sid: number) => getJson<List<VersionPublic>>(`/api/studies/${sid}/versions`),
-};
+// ---------- assignments (readers) ----------
+export const myAssignments = () => getJson<List<AssignmentOut>>("/api/me/assignments");
+export const projectAssignments = (pid: number, username?: string) =>
+  getJson<List<AssignmentOut>>(`/api/projects/${pid}/assignments${username === undefined ? "" : `?username=${q(username)}`}`);
+export const assignment = (aid: number) => getJson<AssignmentDetail>(`/api/assignments/${aid}`);
+export const startAssignment = (aid: number) => sendJson<AssignmentOut>("POST", `/api/assignments/${aid}/start`, {});
+export const submitAssignment = (aid: number) => sendJson<AssignmentOut>("POST", `/api/assignments/${aid}/submit`, {});
+export const heartbeat = (aid: number, seconds: number) =>
+  sendJson<{ active_seconds: number }>("POST", `/api/assignments/${aid}/heartbeat`, { seconds });
+export const deleteAssignment = (aid: number) => request("DELETE", `/api/assignments/${aid}`);
+export const assignBulk = (pid: number, studyIds: number[], usernames: string[]) =>
+  sendJson<List<AssignmentOut>>("POST", `/api/projects/${pid}/assignments/bulk`, { study_ids: studyIds, usernames });
+export const assignAuto = (pid: number, body: Record<string, unknown>) =>
+  sendJson<AutoAssignResult>("POST", `/api/projects/${pid}/assignments/auto`, body);
+export const addComment = (sid: number, text: string, assignmentId: number) =>
+  sendJson("POST", `/api/studies/${sid}/comments`, { text, assignment_id: assignmentId });
 
-// ---------- collaboration (docs/collaboration-api.md) ----------
-export interface AssignmentOut {
-  id: number; study_id: number; project_id: number; study_name: string; user_id: number; username: string;
-  state: "assigned" | "in_progress" | "submitted" | "returned" | "approved"; created_at: string;
-  start_from: "ai" | "empty" | "other" | null; start_version_id: number | null; submitted_version_id: number | null;
-  active_seconds: number; started_at: string | null; submitted_at: string | null; decided_at: string | null;
+// ---------- review, agreement, consensus ----------
+export const review = (sid: number) => getJson<ReviewOut>(`/api/studies/${sid}/review`);
+export const history = (sid: number) => getJson<HistoryOut>(`/api/studies/${sid}/history?effort=true`);
+export const agreement = (sid: number) => getJson<AgreementOut>(`/api/studies/${sid}/agreement`);
+/** The disagreement map and its voxel count (header X-Disagreement-Voxels). */
+export async function disagreement(sid: number): Promise<{ voxels: number; data: Uint8Array }> {
+  const res = await request("GET", `/api/studies/${sid}/disagreement.nii.gz`);
+  const voxels = Number(res.headers.get("X-Disagreement-Voxels") ?? "0");
+  return { voxels, data: parseNifti(await maybeGunzip(await res.arrayBuffer())).data as Uint8Array };
 }
-export interface CommentOut {
-  id: number; study_id: number; assignment_id: number | null; version_id: number | null; author: string; text: string;
-  slice_index: number | null; position: [number, number] | null; created_at: string;
-}
-export interface DecisionOut {
-  id: number; study_id: number; assignment_id: number | null; version_id: number; decision: "approve" | "return";
-  comment: string | null; reviewer: string; created_at: string;
-}
-export interface AssignmentDetail extends AssignmentOut { comments: CommentOut[]; decisions: DecisionOut[] }
-export interface ReviewReader {
-  assignment_id: number; username: string; state: string; version: VersionPublic; active_seconds: number;
-  submitted_at: string | null; start_from: string | null;
-}
-export interface ReviewOut {
-  study_id: number; study_name: string; readers: ReviewReader[]; other_versions: VersionPublic[];
-  comments: CommentOut[]; decisions: DecisionOut[]; final_version_id: number | null;
-}
-export interface PairOut { version_a: number; version_b: number; reader_a: string; reader_b: string; dice: number | null; hd95_mm: number | null; volume_a_ml: number; volume_b_ml: number; volume_diff_ml: number }
-export interface AgreementOut {
-  study_id: number; at: string; versions: { version_id: number; reader: string }[];
-  consensus: { version_id: number | null; method: string } | null;
-  labels: { label: string; mean_dice: number | null; min_dice: number | null; pairs: PairOut[] }[];
-  readers: { version_id: number; reader: string; labels: Record<string, { dice_vs_consensus: number | null; sensitivity: number | null; specificity: number | null }> }[];
-}
-export interface DashboardOut {
-  project_id: number; threshold: number; studies: number;
-  points: { study_id: number; study_name: string; at: string; label: string; mean_dice: number | null; min_dice: number | null; readers: Record<string, number | null> }[];
-  by_label: { label: string; mean_dice: number | null; studies: number }[];
-  by_reader: { reader: string; label: string; studies: number; mean_dice_vs_consensus: number | null; mean_sensitivity: number | null; mean_specificity: number | null }[];
-  flagged: { study_id: number; study_name: string; label: string; mean_dice: number | null }[];
-}
-export interface MemberPublic { user_id: number; username: string; role: string }
+export const approve = (sid: number, versionId: number, comment = "") =>
+  sendJson("POST", `/api/studies/${sid}/approve`, comment ? { version_id: versionId, comment } : { version_id: versionId });
+export const buildConsensus = (sid: number, method: "staple" | "majority", message: string) =>
+  sendJson<{ version: VersionPublic }>("POST", `/api/studies/${sid}/consensus`, { method, message });
+export const returnAssignment = (aid: number, comment: string, anchors: { text: string; slice_index: number; position: [number, number] }[]) =>
+  sendJson("POST", `/api/assignments/${aid}/return`, { comment, anchors });
+export const projectAgreement = (pid: number, threshold: string) =>
+  getJson<DashboardOut>(`/api/projects/${pid}/agreement?threshold=${q(threshold)}`);
 
-// ---------- training, models, queue (docs/training-api.md) ----------
-export interface JobPublic { id: number; kind: string; state: string; progress: number; message: string; result?: Record<string, unknown> | null; [k: string]: unknown }
-export interface RunView {
-  id: number; project_id: number; state: string; phase: string; job_id: number; job_ids: number[]; progress: number;
-  message: string; worker: string | null; epoch: number | null; epochs: number; eta_seconds: number | null;
-  resumed_from_epoch: number | null;
-  curves: { epoch: number[]; loss: (number | null)[]; val_dice: Record<string, (number | null)[]> };
-  samples: { epoch: number; file: string; study_id: number; z: number; url: string }[];
-  history: Record<string, unknown>[]; params: Record<string, unknown>; data_snapshot: { study_id: number; version_id: number }[];
-  val_study_ids: number[]; model_version_id: number | null; comparison: Comparison | null; created_at: string;
-}
-export interface Comparison {
-  new: { dice: Record<string, number | null>; abs_volume_error_ml: Record<string, number | null>; cases: number };
-  active: { dice: Record<string, number | null>; abs_volume_error_ml: Record<string, number | null>; cases: number } | null;
-  active_model: string | null;
-  per_case: { study_id: number; new: { mean_dice: number | null }; active: { mean_dice: number | null } | null; delta_mean_dice: number | null; change: string }[];
-  improved: number[]; worsened: number[]; gate: { passed: boolean; reasons: string[]; tolerance: number };
-}
-export interface ModelVersionPublic {
-  id: number; project_id: number; number: number; name: string; state: "candidate" | "active" | "retired";
-  base_version_id: number | null; base_model: string | null; lineage: { id: number | null; name: string; base_model: string | null }[];
-  arch: string; config: Record<string, unknown>; seed: number; data_snapshot: { study_id: number; version_id: number }[];
-  val_study_ids: number[]; metrics: { final_val_dice?: Record<string, number | null>; epochs?: number; train_seconds?: number } | null;
-  comparison: Comparison | null; run_id: number | null; created_by: string | null; created_at: string;
-  promoted_at: string | null; promotion_reason: string | null;
-}
+// ---------- training, models, active learning ----------
+export const trainingData = (pid: number) => getJson<TrainingData>(`/api/projects/${pid}/training/data`);
+export const startTraining = (pid: number, body: Record<string, unknown>) =>
+  sendJson<TrainingStarted>("POST", `/api/projects/${pid}/training`, body);
+export const trainingJob = (jobId: number) => getJson<RunView>(`/api/training/jobs/${jobId}`);
+export const trainingRun = (runId: number) => getJson<RunView>(`/api/training/runs/${runId}`);
+export const trainingRuns = (pid: number) => getJson<List<RunView>>(`/api/projects/${pid}/training/runs`);
+export const resumeTraining = (runId: number) => sendJson<JobPublic>("POST", `/api/training/runs/${runId}/resume`, {});
+export const models = (pid: number) => getJson<ModelList>(`/api/projects/${pid}/models`);
+export const model = (mid: number) => getJson<ModelVersionPublic>(`/api/models/${mid}`);
+export const promoteModel = (mid: number, override: boolean, reason: string | null) =>
+  sendJson("POST", `/api/models/${mid}/promote`, { override, reason });
+export const rollbackTo = (mid: number) => sendJson("POST", `/api/models/${mid}/rollback`, {});
+export const rollbackPrevious = (pid: number) => sendJson("POST", `/api/projects/${pid}/models/rollback`, {});
+export const useShippedModel = (pid: number) => request("POST", `/api/projects/${pid}/models/rollback`, { version_id: 0 });
+/** Link target: a model version exported as a MONAI bundle, TorchScript or ONNX. */
+export const modelExportUrl = (mid: number, format: ModelExportFormat) => `/api/models/${mid}/export?format=${format}`;
+export const annotateNext = (pid: number, limit: number) => getJson<List<AnnotateNextItem>>(`/api/projects/${pid}/annotate-next?limit=${limit}`);
+export const rescoreAnnotateNext = (pid: number) => sendJson<JobPublic>("POST", `/api/projects/${pid}/annotate-next/refresh`, {});
+
+// ---------- jobs and queue ----------
+export const job = (jid: number) => getJson<JobPublic>(`/api/jobs/${jid}`);
+export const jobLog = async (jid: number) => (await request("GET", `/api/jobs/${jid}/log`)).text();
+export const cancelJob = (jid: number) => sendJson("POST", `/api/jobs/${jid}/cancel`, {});
+export const queue = () => getJson<QueueOut>("/api/queue");

@@ -1,8 +1,7 @@
-/** Chunked, resumable upload through /api/projects/{pid}/uploads, then commit for import results. */
-import { ApiError, request, sendJson, type ImportResult } from "../core/api";
+/** Chunked, resumable upload (the API's uploads resource), then commit for import results. */
+import * as api from "../core/api";
+import { ApiError, type ImportResult } from "../core/api";
 import type { PathedFile } from "./collect-files";
-
-interface UploadState { upload_id: string; files: { index: number; name: string; size: number; received: number }[] }
 
 export const CHUNK_BYTES = 4 * 1024 * 1024;
 
@@ -14,8 +13,7 @@ function sleep(ms: number) { return new Promise((r) => setTimeout(r, ms)); }
 export async function uploadResumable(pid: number, files: PathedFile[], onProgress: (p: UploadProgress) => void,
   opts: { maxRetries?: number } = {}): Promise<ImportResult[]> {
   const total = files.reduce((s, f) => s + f.file.size, 0);
-  const state = await sendJson<UploadState>("POST", `/api/projects/${pid}/uploads`,
-    { files: files.map((f) => ({ name: f.path, size: f.file.size })) });
+  const state = await api.createUpload(pid, files.map((f) => ({ name: f.path, size: f.file.size })));
   const received = state.files.map((f) => f.received);
   const report = (retrying = false) => onProgress({ sent: received.reduce((a, b) => a + b, 0), total, retrying });
   report();
@@ -27,8 +25,7 @@ export async function uploadResumable(pid: number, files: PathedFile[], onProgre
       const off = received[i];
       const chunk = f.slice(off, Math.min(f.size, off + CHUNK_BYTES));
       try {
-        const res = await request("PUT", `/api/uploads/${state.upload_id}/files/${i}?offset=${off}`, chunk);
-        received[i] = (await res.json()).received; failures = 0; report();
+        received[i] = (await api.uploadChunk(state.upload_id, i, off, chunk)).received; failures = 0; report();
       } catch (e) {
         if (e instanceof ApiError && e.status === 409) {
           const d = e.detail as { received?: number };
@@ -39,7 +36,7 @@ export async function uploadResumable(pid: number, files: PathedFile[], onProgre
         report(true);
         await sleep(Math.min(8000, 250 * 2 ** failures));
         try { // ask the server where it stands, then resume from there
-          const st = await sendJson<UploadState>("GET", `/api/uploads/${state.upload_id}`);
+          const st = await api.uploadStatus(state.upload_id);
           received[i] = st.files[i].received;
         } catch { /* still offline: retry later */ }
       }
@@ -52,7 +49,7 @@ export async function uploadResumable(pid: number, files: PathedFile[], onProgre
   await Promise.all(workers);
   for (let attempt = 0; ; attempt++) {
     try {
-      return (await sendJson<{ results: ImportResult[] }>("POST", `/api/uploads/${state.upload_id}/commit`)).results;
+      return await api.commitUpload(state.upload_id);
     } catch (e) {
       if (attempt >= 3 || (e instanceof ApiError && e.status < 500)) throw e;
       await sleep(1000);
@@ -62,21 +59,7 @@ export async function uploadResumable(pid: number, files: PathedFile[], onProgre
 
 /** Fallback: one multipart POST (used when the server has no uploads endpoint). */
 export function uploadMultipart(pid: number, files: PathedFile[], onProgress: (p: UploadProgress) => void): Promise<ImportResult[]> {
-  return new Promise((resolve, reject) => {
-    const fd = new FormData();
-    for (const f of files) fd.append("files", f.file, f.path);
-    const xhr = new XMLHttpRequest();
-    xhr.open("POST", `/api/projects/${pid}/import`);
-    const m = document.cookie.match(/(?:^|;\s*)lunglab_csrf=([^;]*)/);
-    xhr.setRequestHeader("X-CSRF-Token", m ? decodeURIComponent(m[1]) : "");
-    xhr.upload.onprogress = (e) => onProgress({ sent: e.loaded, total: e.total, retrying: false });
-    xhr.onload = () => {
-      let body: { results?: ImportResult[]; detail?: unknown } = {};
-      try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
-      if (xhr.status >= 200 && xhr.status < 300 && body.results) resolve(body.results);
-      else reject(new ApiError(xhr.status, body.detail ?? xhr.statusText));
-    };
-    xhr.onerror = () => reject(new Error("Network error during upload"));
-    xhr.send(fd);
-  });
+  const fd = new FormData();
+  for (const f of files) fd.append("files", f.file, f.path);
+  return api.importMultipart(pid, fd, (p) => onProgress({ sent: p.loaded, total: p.total, retrying: false }));
 }

@@ -1,6 +1,6 @@
 /** Brush, eraser and threshold brush: disks (2D, on the view plane) or spheres, sized in mm. */
 import type { CtVolume, LabelMap } from "../core/volume";
-import type { Vec3 } from "../views/plane";
+import type { Vec3 } from "../core/plane";
 
 export interface BrushParams {
   radiusMm: number;

@@ -1,6 +1,6 @@
 /** Label clean-up: remove small islands, smooth, erase in a box. */
 import type { LabelMap } from "../core/volume";
-import { strides, type Plane } from "../views/plane";
+import { strides, type Plane } from "../core/plane";
 
 /** The value a removed voxel of `label` falls back to: lesions fall back to lung, lung to background. */
 export function fallbackValue(label: number): number { return label >= 2 ? 1 : 0; }

@@ -1,6 +1,6 @@
 /** Fill between slices: shape-based interpolation of one label across skipped slices. */
 import type { LabelMap } from "../core/volume";
-import { strides, type Plane } from "../views/plane";
+import { strides, type Plane } from "../core/plane";
 import { signedDistance } from "./distance";
 
 function sliceMask(lm: LabelMap, p: Plane, s: number, label: number): { mask: Uint8Array; any: boolean } {

@@ -1,6 +1,6 @@
 /** Click-to-fill: grows a connected region of voxels within an HU range from a seed. */
 import type { CtVolume, LabelMap } from "../core/volume";
-import type { Vec3 } from "../views/plane";
+import type { Vec3 } from "../core/plane";
 
 /**
  * Sets `value` on every voxel connected to `seed` (6-connected in 3D, 4-connected on the view

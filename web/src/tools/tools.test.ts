@@ -4,7 +4,7 @@ import { stamp, strokeTo } from "./brush";
 import { regionGrow } from "./region-grow";
 import { fillBetweenSlices } from "./interpolate";
 import { removeSmallIslands, eraseInBox } from "./cleanup";
-import { makePlane } from "../views/plane";
+import { makePlane } from "../core/plane";
 import { parseNifti, writeNifti } from "../core/nifti";
 
 const g: Geometry = { nx: 20, ny: 16, nz: 10, sx: 1, sy: 1, sz: 2 };

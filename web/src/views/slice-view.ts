@@ -1,6 +1,6 @@
 /** One 2D view (axial, coronal or sagittal) drawn on a canvas: CT window, label overlay, crosshair. */
-import { makePlane, strides, type Orientation, type Plane, type Vec3 } from "./plane";
-import type { StudyViewer } from "./study-viewer";
+import { makePlane, strides, type Orientation, type Plane, type Vec3 } from "../core/plane";
+import type { ViewerState } from "./viewer-state";
 
 export class SliceView {
   readonly canvas: HTMLCanvasElement;
@@ -17,7 +17,7 @@ export class SliceView {
   box: [number, number, number, number] | null = null;
   private imageKey = "";
 
-  constructor(public root: HTMLElement, public orientation: Orientation, private viewer: StudyViewer) {
+  constructor(public root: HTMLElement, public orientation: Orientation, private viewer: ViewerState) {
     this.plane = makePlane(orientation, viewer.ct.g, viewer.zUpIsSuperior);
     this.canvas = document.createElement("canvas");
     this.canvas.className = "slice-canvas";

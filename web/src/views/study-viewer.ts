@@ -1,28 +1,20 @@
 /** Shared state of an open study: volume, labels, cursor, window, tools; owns the 2D views. */
 import type { CtVolume, LabelMap } from "../core/volume";
 import { SliceView } from "./slice-view";
-import type { Orientation, Vec3 } from "./plane";
+import type { Orientation, Vec3 } from "../core/plane";
+import { HU_PRESETS, WINDOW_PRESETS, type Tool, type ViewerState } from "./viewer-state";
 import { strokeTo, type BrushParams } from "../tools/brush";
 import { regionGrow } from "../tools/region-grow";
 import { eraseInBox } from "../tools/cleanup";
 
-export type Tool = "navigate" | "brush" | "eraser" | "threshold" | "grow" | "box";
-
-export const WINDOW_PRESETS = [
-  { name: "Lung", width: 1500, level: -600 },
-  { name: "Mediastinum", width: 350, level: 50 },
-];
-export const HU_PRESETS: Record<string, [number, number]> = {
-  GGO: [-750, -300],
-  Consolidation: [-300, 100],
-};
+export { HU_PRESETS, WINDOW_PRESETS, type Tool } from "./viewer-state";
 
 function hexToRgb(hex: string): [number, number, number] {
   const m = hex.replace("#", "");
   return [parseInt(m.slice(0, 2), 16), parseInt(m.slice(2, 4), 16), parseInt(m.slice(4, 6), 16)];
 }
 
-export class StudyViewer {
+export class StudyViewer implements ViewerState {
   views: SliceView[] = [];
   cursor: Vec3;
   windowWidth = 1500;

@@ -24,3 +24,15 @@ export function navigate(path: string): void {
   history.pushState(null, "", path);
   window.dispatchEvent(new PopStateEvent("popstate"));
 }
+
+/** An in-app link: navigates without reloading the page. */
+export const link = (href: string, text: string, attrs: Record<string, string> = {}) =>
+  h("a", { href, ...attrs, onclick: (e: Event) => { e.preventDefault(); navigate(href); } }, text);
+
+/** Sets a status line's text; `err` shows it as an error. */
+export function sayIn(el: HTMLElement): (t: string, err?: boolean) => void {
+  return (t, err = false) => { el.textContent = t; el.className = err ? "error" : "msg"; };
+}
+
+/** An error card for a page that could not load. */
+export const errorCard = (e: unknown) => h("div", { class: "card error", role: "alert" }, (e as Error).message);

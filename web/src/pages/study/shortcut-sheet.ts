@@ -1,5 +1,5 @@
 /** The on-screen keyboard shortcut sheet (opens with ?). */
-import { h } from "../dom";
+import { h } from "../../ui/dom";
 
 export const SHORTCUTS: [string, string][] = [
   ["1 / 2 / 3", "Select label: lung / GGO / consolidation"], ["B", "Brush"], ["E", "Eraser"],

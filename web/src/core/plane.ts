@@ -1,5 +1,5 @@
 /** How a 2D view's columns, rows and slices map to voxel [x, y, z] for each orientation. */
-import type { Geometry } from "../core/volume";
+import type { Geometry } from "./volume";
 
 export type Orientation = "axial" | "coronal" | "sagittal";
 export type Vec3 = [number, number, number];

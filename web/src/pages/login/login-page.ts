@@ -1,6 +1,7 @@
 /** Log-in form. */
-import { api, ApiError, type UserPublic } from "../core/api";
-import { h, navigate } from "../dom";
+import * as api from "../../core/api";
+import { ApiError, type UserPublic } from "../../core/api";
+import { h, navigate } from "../../ui/dom";
 
 export function loginPage(app: HTMLElement, onLogin: (u: UserPublic) => void): () => void {
   const err = h("p", { class: "error", role: "alert" });
