@@ -134,9 +134,13 @@ def lung_mask(hu: np.ndarray, spacing: Sequence[float], *, closing_mm: float = C
 
 
 def lung_and_outside_air(hu: np.ndarray, spacing: Sequence[float], *,
-                         closing_mm: float = CLOSING_MM, work_mm: float | None = None
-                         ) -> tuple[np.ndarray, np.ndarray]:
+                         closing_mm: float = CLOSING_MM, work_mm: float | None = None,
+                         superior: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Anatomical mask of both lungs, lesions against the pleura included.
+
+    Volumes of 5 or more slices go through the 3D version,
+    :func:`lunglab.imaging.anatomy.lung_anatomy_3d` (3D components, gas below the lungs
+    rejected, each lung closed on its own); 1-4 slices are handled slice by slice here.
 
     Args:
         hu: HU volume ``[z, y, x]`` (a single slice is ``[1, y, x]``).
@@ -144,6 +148,8 @@ def lung_and_outside_air(hu: np.ndarray, spacing: Sequence[float], *,
         closing_mm: in-plane closing radius per lung.
         work_mm: in-plane pixel size of the computation (finer inputs are downsampled);
             default :data:`WORK_MM` up to 4 slices, else :data:`WORK_MM_VOLUME`.
+        superior: volumes only: +1 if the head is at higher slice indices, -1 if lower,
+            None to find it from the trachea.
 
     Returns:
         ``(lung, outside_air)`` boolean masks with the shape of ``hu``; outside air is the air
@@ -157,6 +163,11 @@ def lung_and_outside_air(hu: np.ndarray, spacing: Sequence[float], *,
     """
     if hu.ndim != 3:
         raise ValueError(f"expected [z, y, x], got shape {hu.shape}")
+    if hu.shape[0] > 4:
+        from lunglab.imaging.anatomy import lung_anatomy_3d
+
+        return lung_anatomy_3d(hu, spacing, superior=superior, closing_mm=closing_mm,
+                               work_mm=work_mm or WORK_MM_VOLUME)
     sx, sy, sz = (float(s) for s in spacing)
     shape = hu.shape
     if work_mm is None:
@@ -219,7 +230,8 @@ def _faces_outward(directions: np.ndarray, outward: np.ndarray, min_cos: float) 
 
 
 def fill_pleural_bites(lung: np.ndarray, min_area: int = 50, max_ratio: float = 0.5,
-                       step: int = 1, min_cos: float = 0.0) -> np.ndarray:
+                       step: int = 1, min_cos: float = 0.0,
+                       centre: tuple[float, float] | None = None) -> np.ndarray:
     """Add the parts of each lung's per-slice convex hull that face away from the mediastinum.
 
     A dense lesion against the costal pleura bites into the lung outline; the convex hull
@@ -228,17 +240,21 @@ def fill_pleural_bites(lung: np.ndarray, min_area: int = 50, max_ratio: float = 
     anterior and posterior bites are kept. Additions larger than
     ``max_ratio`` of the lung's area are organs below a thin basal crescent: they are left out.
     With ``step`` > 1 the bites are found on every step-th pixel and added back blockwise.
+    ``centre`` (row, column) is the mediastinum when ``lung`` holds one lung only (default: the
+    centroid of ``lung`` projected over all slices).
     """
     if step > 1:
         coarse = lung[:, ::step, ::step]
-        added = fill_pleural_bites(coarse, min_area, max_ratio, 1, min_cos) & ~coarse
+        coarse_centre = None if centre is None else (centre[0] / step, centre[1] / step)
+        added = fill_pleural_bites(coarse, min_area, max_ratio, 1, min_cos,
+                                   coarse_centre) & ~coarse
         full = np.repeat(np.repeat(added, step, axis=1), step, axis=2)
         return lung | full[:, :lung.shape[1], :lung.shape[2]]
     from skimage.morphology import convex_hull_image
 
     if not lung.any():
         return lung
-    mid = np.array(ndi.center_of_mass(lung.any(axis=0)))
+    mid = np.array(centre if centre is not None else ndi.center_of_mass(lung.any(axis=0)))
     out = lung.copy()
     for z in range(lung.shape[0]):
         lab, _ = ndi.label(lung[z])
