@@ -11,7 +11,7 @@ imported (their import is timed apart: it is paid once per process):
   ``compute_dice`` and ``compute_hausdorff_distance`` on the pair's bounding box (each reader's
   surface found again in every pair); Dice with the consensus, the majority vote (argmax of the
   counts) and STAPLE statistics on the whole volume;
-- after: ``lunglab.services.agreement.reader_metrics``, which ``GET /studies/{id}/agreement``
+- after: ``lunglab.services.collab.agreement.reader_metrics``, which ``GET /studies/{id}/agreement``
   and the project dashboard run on a study's first request: everything on the labelled box,
   each reader's masks and surfaces (MONAI ``get_mask_edges``) once, MONAI
   ``get_surface_distance`` per pair, MONAI ``compute_dice`` on the voxels of either mask.
@@ -80,7 +80,7 @@ def _before_dice(a: np.ndarray, b: np.ndarray) -> float | None:
     import torch
     from monai.metrics import compute_dice
 
-    from lunglab.services import agreement_metrics as am
+    from lunglab.imaging import agreement as am
 
     has_a, has_b = bool(a.any()), bool(b.any())
     if not has_a and not has_b:
@@ -98,7 +98,7 @@ def _before_hausdorff95(a: np.ndarray, b: np.ndarray, spacing_xyz: tuple) -> flo
     import torch
     from monai.metrics import compute_hausdorff_distance
 
-    from lunglab.services import agreement_metrics as am
+    from lunglab.imaging import agreement as am
 
     if not a.any() or not b.any():
         return None
@@ -113,7 +113,7 @@ def _before_hausdorff95(a: np.ndarray, b: np.ndarray, spacing_xyz: tuple) -> flo
 
 
 def _before_pair(a: np.ndarray, b: np.ndarray, spacing_xyz: tuple) -> dict[str, Any]:
-    from lunglab.services import agreement_metrics as am
+    from lunglab.imaging import agreement as am
 
     per = am.voxel_ml(spacing_xyz)
     d = _before_dice(a, b)
@@ -136,8 +136,8 @@ def _before_majority_vote(stack: list[np.ndarray], max_label: int = 3) -> np.nda
 
 def before(stack: list[np.ndarray], stored: np.ndarray | None, spacing_xyz: tuple) -> dict:
     from lunglab.domain.labels import MAX_LABEL
-    from lunglab.services import agreement_metrics as am
-    from lunglab.services.consensus import LABELS, staple_stats
+    from lunglab.imaging import agreement as am
+    from lunglab.services.collab.consensus import LABELS, staple_stats
 
     ref = stored if stored is not None else _before_majority_vote(stack, MAX_LABEL)
     stats = staple_stats(stack)
@@ -175,8 +175,8 @@ def main() -> int:
     import torch  # noqa: F401
     imports = time.perf_counter() - start
     from lunglab.domain.labels import MAX_LABEL
-    from lunglab.services import agreement_metrics as am
-    from lunglab.services.agreement import reader_metrics
+    from lunglab.imaging import agreement as am
+    from lunglab.services.collab.agreement import reader_metrics
 
     stack = [reader_labels(shape, r) for r in range(a.readers)]  # type: ignore[arg-type]
     stored = am.majority_vote(stack, MAX_LABEL) if a.stored_consensus else None

@@ -131,7 +131,9 @@ def prepare(settings, n_readers: int, synthetic: bool) -> tuple[int, tuple, dict
     from lunglab.db.migrate import upgrade_to_head
     from lunglab.db.session import session_scope
     from lunglab.io.store import store_for
-    from lunglab.services import accounts, ingest, projects
+    from lunglab.services.access import accounts
+    from lunglab.services.ingest import importer as ingest
+    from lunglab.services.access import projects
 
     upgrade_to_head(settings.resolved_database_url)
     store = store_for(settings)
@@ -152,7 +154,7 @@ def prepare(settings, n_readers: int, synthetic: bool) -> tuple[int, tuple, dict
             projects.assign(db, admin, sid, name)
             tokens[name] = accounts.create_api_token(db, user, "bench")
         from lunglab.db.models import Study
-        from lunglab.services.labelmaps import save_version
+        from lunglab.services.labels.labelmaps import save_version
 
         shape = tuple(db.get(Study, sid).shape)
         ai_id = save_version(db, store, None, sid, ai_proposal(shape), base_version_id=None,
@@ -163,7 +165,7 @@ def prepare(settings, n_readers: int, synthetic: bool) -> tuple[int, tuple, dict
 def _synthetic_study(db, store, settings, project) -> int:  # type: ignore[no-untyped-def]
     from lunglab.domain.volume import CTVolume
     from lunglab.io.results import ParsedSeries
-    from lunglab.services.ingest import register_series
+    from lunglab.services.ingest.importer import register_series
 
     arr = np.full((141, 512, 512), -1000, np.int16)
     arr[:, 60:450, 40:470] = 40
@@ -319,8 +321,8 @@ def verify(settings, results: dict[str, list[dict]]) -> dict[str, int]:  # type:
     from lunglab.db.models import LabelMapVersion
     from lunglab.db.session import session_scope
     from lunglab.io.store import store_for
-    from lunglab.services.integrity import check_slices
-    from lunglab.services.labelmaps import read_labels
+    from lunglab.services.ingest.integrity_job import check_slices
+    from lunglab.services.labels.labelmaps import read_labels
 
     store = store_for(settings)
     lost = corrupted = 0

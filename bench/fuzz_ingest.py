@@ -35,7 +35,7 @@ def main() -> int:
     from lunglab.api.app import create_app
     from lunglab.core.settings import Settings
     from lunglab.db.session import session_scope
-    from lunglab.services import accounts
+    from lunglab.services.access import accounts
     from tests.dicom_factory import make_ct_series
 
     tmp = Path(tempfile.mkdtemp(prefix="lunglab-fuzz-"))

@@ -76,8 +76,8 @@ def _full_import(paths: list[Path], tmp: Path, repeat: int) -> list[float]:
     from lunglab.db.migrate import upgrade_to_head
     from lunglab.db.session import session_scope
     from lunglab.io.store import make_store
-    from lunglab.services import ingest
-    from lunglab.services.projects import create_project
+    from lunglab.services.ingest import importer as ingest
+    from lunglab.services.access.projects import create_project
 
     import lunglab.io.scan  # noqa: F401  (module imports are start-up cost, not per-import cost)
 

@@ -58,9 +58,10 @@ def _training_project(settings) -> int:  # type: ignore[no-untyped-def]
     from lunglab.domain.volume import CTVolume
     from lunglab.io.results import ParsedSeries
     from lunglab.io.store import make_store
-    from lunglab.services import labelmaps, projects
-    from lunglab.services.accounts import get_user_by_name
-    from lunglab.services.ingest import register_series
+    from lunglab.services.labels import labelmaps
+    from lunglab.services.access import projects
+    from lunglab.services.access.accounts import get_user_by_name
+    from lunglab.services.ingest.importer import register_series
 
     store = make_store("local", settings.data_dir / "store")
     with session_scope(settings.resolved_database_url) as db:
@@ -124,7 +125,7 @@ def _viewer(base: str, token: str, sid: int, out: list[tuple[str, float, int]],
 
 def bench(db_kind: str, args: argparse.Namespace) -> None:
     from lunglab.db.session import session_scope
-    from lunglab.services import accounts
+    from lunglab.services.access import accounts
 
     with collab.bench_settings(db_kind, "lunglab-bench-load-") as settings:
         if settings is None:

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("LUNGLAB_SHARED_DIR", REPO.parent / "shared"))
 SERIES = SHARED / "data" / "chest-ct-dicom-series" / "series"
 
-RUN_CLI = ("import typer; from lunglab.workers.cli_segment import segment; "
+RUN_CLI = ("import typer; from lunglab.cli.segment import segment; "
            "app = typer.Typer(); app.command('segment')(segment); "
            "app.command('noop')(lambda: None); "
            "app()")

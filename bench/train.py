@@ -65,10 +65,10 @@ def setup(tmp: Path, n: int, z: int, size: int):  # type: ignore[no-untyped-def]
     from lunglab.db.session import session_scope
     from lunglab.io.results import ParsedSeries
     from lunglab.io.store import make_store
-    from lunglab.services import accounts
-    from lunglab.services.ingest import register_series
-    from lunglab.services.labelmaps import save_version
-    from lunglab.services.projects import get_or_create_project
+    from lunglab.services.access import accounts
+    from lunglab.services.ingest.importer import register_series
+    from lunglab.services.labels.labelmaps import save_version
+    from lunglab.services.access.projects import get_or_create_project
 
     settings = Settings(data_dir=tmp / "data")
     settings.data_dir.mkdir(parents=True)
@@ -105,7 +105,8 @@ def main() -> int:
 
     from lunglab.db.models import User
     from lunglab.db.session import session_scope
-    from lunglab.services import jobs, training
+    from lunglab.services import jobs
+    from lunglab.services.training import runs as training
 
     if a.threads:
         torch.set_num_threads(a.threads)

@@ -116,7 +116,7 @@ PASSWORD = "correct-horse-battery"
 @pytest.fixture
 def make_user(app):  # type: ignore[no-untyped-def]
     from lunglab.db.session import session_scope
-    from lunglab.services import accounts
+    from lunglab.services.access import accounts
 
     def make(name: str, *, admin: bool = False) -> None:
         with session_scope(app.state.settings.resolved_database_url) as db:

@@ -29,7 +29,7 @@ from pydicom.uid import (
     generate_uid,
 )
 
-from lunglab.io.deid_profile import BASIC_PROFILE
+from lunglab.io.deid.profile import BASIC_PROFILE
 
 MARKER = "PHIMARK"
 REAL_SERIES = Path("data") / "chest-ct-dicom-series" / "series"

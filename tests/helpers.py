@@ -44,7 +44,7 @@ def add_study(app, project_id: int, *, uid: str = "2.25.1", shape=(6, 32, 40)) -
     from lunglab.db.models import Project
     from lunglab.db.session import session_scope
     from lunglab.io.results import ParsedSeries
-    from lunglab.services.ingest import register_series
+    from lunglab.services.ingest.importer import register_series
 
     vol = synthetic_volume(shape)
     series = ParsedSeries(volume=vol, study_uid_pseudo=uid + ".0", series_uid_pseudo=uid,

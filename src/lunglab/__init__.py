@@ -4,12 +4,7 @@ Not for clinical diagnosis.
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-RESEARCH_USE_NOTICE = (
-    "LungLab is for research use only. It is not a medical device and must not be used "
-    "for clinical diagnosis or treatment decisions."
-)
+from lunglab.core.about import RESEARCH_USE_NOTICE, __version__
 
 _LAZY = {"segment_volume", "segment", "summarize", "Segmenter", "load_ct"}
 __all__ = ["RESEARCH_USE_NOTICE", "__version__", *sorted(_LAZY)]

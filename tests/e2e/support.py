@@ -50,7 +50,7 @@ def free_port() -> int:
 
 def lunglab_cmd() -> list[str]:
     exe = Path(sys.executable).with_name("lunglab")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "lunglab.workers.cli"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "lunglab.cli.main"]
 
 
 class Api:

@@ -45,7 +45,7 @@ def fetch(api, url) -> np.ndarray:  # type: ignore[no-untyped-def]
 def add_ai_version(app, sid, labels) -> int:  # type: ignore[no-untyped-def]
     """Store an ``ai`` proposal the way the ai-segment job does."""
     from lunglab.db.session import session_scope
-    from lunglab.services.labelmaps import save_version
+    from lunglab.services.labels.labelmaps import save_version
 
     with session_scope(app.state.settings.resolved_database_url) as db:
         v = save_version(db, app.state.store, None, sid, labels, base_version_id=None,

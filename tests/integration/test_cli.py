@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import need_real_series
 from tests.dicom_factory import make_ct_series
 
-CLI = [sys.executable, "-m", "lunglab.workers.cli"]
+CLI = [sys.executable, "-m", "lunglab.cli.main"]
 
 
 def _env(tmp_path: Path) -> dict[str, str]:

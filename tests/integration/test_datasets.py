@@ -57,7 +57,7 @@ def http_root(tmp_path):  # type: ignore[no-untyped-def]
 
 
 def _entry(root: Path, base: str, *, corrupt: bool = False):  # type: ignore[no-untyped-def]
-    from lunglab.io.catalog import get_entry
+    from lunglab.io.catalog.entries import get_entry
 
     real = get_entry("zenodo-3757476")
     files = []
@@ -73,8 +73,8 @@ def test_download_verify_and_import_with_masks(settings, http_root):
     from lunglab.db.models import LabelMapVersion, Study
     from lunglab.db.session import session_scope
     from lunglab.io.store import make_store
-    from lunglab.services.datasets import import_dataset
-    from lunglab.services.labelmaps import read_labels
+    from lunglab.services.ingest.datasets import import_dataset
+    from lunglab.services.labels.labelmaps import read_labels
 
     root, base, info = http_root
     upgrade_to_head(settings.resolved_database_url)
@@ -94,7 +94,7 @@ def test_download_verify_and_import_with_masks(settings, http_root):
 def test_checksum_mismatch_refused_and_nothing_imported(settings, http_root):
     from lunglab.db.migrate import upgrade_to_head
     from lunglab.domain.errors import InvalidInput
-    from lunglab.services.datasets import import_dataset
+    from lunglab.services.ingest.datasets import import_dataset
 
     root, base, _ = http_root
     upgrade_to_head(settings.resolved_database_url)
@@ -108,7 +108,7 @@ def test_checksum_mismatch_refused_and_nothing_imported(settings, http_root):
 
 def test_unknown_checksum_needs_explicit_consent(settings):
     from lunglab.domain.errors import InvalidInput
-    from lunglab.services.datasets import import_dataset
+    from lunglab.services.ingest.datasets import import_dataset
 
     with pytest.raises(InvalidInput, match="no published sha256"):
         import_dataset("zenodo-3757476", "open data", settings=settings)

@@ -94,9 +94,9 @@ def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_import_from_orthanc_and_push_seg_back(orthanc: str, app, admin_api,  # type: ignore[no-untyped-def]
                                                tmp_path: Path) -> None:
-    from lunglab.io.ct_export import slice_uids
+    from lunglab.io.export.ct import slice_uids
     from lunglab.io.dicomweb import DicomwebConfig, make_client, store
-    from lunglab.io.seg_export import read_seg_labels
+    from lunglab.io.export.seg import read_seg_labels
 
     client = make_client(DicomwebConfig(orthanc))
     src = make_ct_series(tmp_path / "src", shape=(5, 24, 20), patient_id="PACS-4711",
@@ -191,8 +191,8 @@ def test_pacs_cli_config_search_import_push(orthanc: str, tmp_path: Path) -> Non
     from lunglab.db.session import session_scope
     from lunglab.io.dicomweb import DicomwebConfig, make_client, store
     from lunglab.io.store import make_store
-    from lunglab.services.labelmaps import save_version
-    from lunglab.workers.cli import app as cli
+    from lunglab.services.labels.labelmaps import save_version
+    from lunglab.cli.main import app as cli
 
     client = make_client(DicomwebConfig(orthanc))
     src = make_ct_series(tmp_path / "src", shape=(4, 16, 16), patient_id="CLI-0815", seed=3)
@@ -203,7 +203,7 @@ def test_pacs_cli_config_search_import_push(orthanc: str, tmp_path: Path) -> Non
     runner = CliRunner()
     try:
         from lunglab.db.migrate import upgrade_to_head
-        from lunglab.services.projects import create_project
+        from lunglab.services.access.projects import create_project
 
         settings = get_settings()
         settings.data_dir.mkdir(parents=True)

@@ -48,7 +48,7 @@ def _client(app):  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
     from lunglab.db.session import session_scope
-    from lunglab.services import accounts
+    from lunglab.services.access import accounts
     from tests.conftest import PASSWORD, Api
 
     with session_scope(app.state.settings.resolved_database_url) as db:

@@ -16,7 +16,7 @@ import SimpleITK as sitk
 
 from tests.helpers import synthetic_volume
 
-CLI = [sys.executable, "-m", "lunglab.workers.cli"]
+CLI = [sys.executable, "-m", "lunglab.cli.main"]
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -28,7 +28,7 @@ def _cli(args: list[str], env: dict[str, str]) -> Any:
     from typer.testing import CliRunner
 
     from lunglab.core.settings import get_settings
-    from lunglab.workers.cli import app
+    from lunglab.cli.main import app
 
     old = os.environ.get("LUNGLAB_DATA_DIR")
     os.environ["LUNGLAB_DATA_DIR"] = env["LUNGLAB_DATA_DIR"]
@@ -98,9 +98,9 @@ def test_export_commands_write_seg_ct_dataset_and_summary(tmp_path: Path) -> Non
     from lunglab.db.session import session_scope
     from lunglab.io.results import ParsedSeries
     from lunglab.io.store import make_store
-    from lunglab.services.ingest import register_series
-    from lunglab.services.labelmaps import save_version
-    from lunglab.services.projects import create_project
+    from lunglab.services.ingest.importer import register_series
+    from lunglab.services.labels.labelmaps import save_version
+    from lunglab.services.access.projects import create_project
 
     settings = Settings(data_dir=tmp_path / "data")
     settings.data_dir.mkdir(parents=True)

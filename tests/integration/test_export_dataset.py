@@ -26,7 +26,7 @@ def test_dataset_export_loads_with_monai(app, admin_api, tmp_path: Path) -> None
     from monai.data import load_decathlon_datalist
     from monai.transforms import LoadImaged
 
-    from lunglab.io.decathlon import frozen_split
+    from lunglab.io.export.decathlon import frozen_split
 
     pid = admin_api.post("/api/projects", json={"name": "DS", "description": "d"}).json()["id"]
     labelled = {}

@@ -57,8 +57,8 @@ def _pydicom_labels(seg: pydicom.Dataset, ct_uids: list[str], shape: tuple) -> n
 
 
 def test_seg_round_trip_highdicom_and_pydicom(labelled, admin_api, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from lunglab.io.ct_export import slice_uids
-    from lunglab.io.seg_export import read_seg_labels
+    from lunglab.io.export.ct import slice_uids
+    from lunglab.io.export.seg import read_seg_labels
 
     _, sid, vid, lab = labelled
     st = _study(admin_api, sid)
@@ -146,9 +146,9 @@ def test_seg_round_trip_on_the_real_series(tmp_path: Path) -> None:
     """The real 512x512x141 series: CT re-export keeps voxels and geometry; SEG voxel-exact."""
     import SimpleITK as sitk
 
-    from lunglab.io.ct_export import ct_datasets, slice_uids, write_ct_series
+    from lunglab.io.export.ct import ct_datasets, slice_uids, write_ct_series
     from lunglab.io.load import load_ct
-    from lunglab.io.seg_export import build_seg, read_seg_labels, write_seg
+    from lunglab.io.export.seg import build_seg, read_seg_labels, write_seg
     from tests.conftest import need_real_series
 
     volume = load_ct(need_real_series())

@@ -46,7 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tests.conftest import need_real_series
 from tests.dicom_factory import make_ct_series
 
-CLI = [sys.executable, "-m", "lunglab.workers.cli"]
+CLI = [sys.executable, "-m", "lunglab.cli.main"]
 SHAPE = (48, 128, 128)  # about 0.3-0.5 s of import work per series on this machine
 N_SERIES = 4
 WAIT_S = 120.0  # bound of every wait on the CLI
@@ -200,7 +200,7 @@ def _check_studies_whole(settings, db: Db, sources: list[Source]) -> dict[int, s
     """Every study row: its volume is stored, as recorded, and holds what was imported."""
     from lunglab.db.models import Study
     from lunglab.io.store import store_for, sha256_file
-    from lunglab.services.studies import load_volume
+    from lunglab.services.access.studies import load_volume
 
     store = store_for(settings)
     by_desc = {s.description: s for s in sources}
@@ -360,8 +360,8 @@ def test_kill_cli_dataset_import_between_study_and_mask(settings, tmp_path):
     from lunglab.db.models import LabelMapVersion
     from lunglab.db.session import session_scope
     from lunglab.io.store import store_for
-    from lunglab.services import housekeeping
-    from lunglab.services.labelmaps import read_labels
+    from lunglab.services.ingest import housekeeping
+    from lunglab.services.labels.labelmaps import read_labels
 
     url = settings.resolved_database_url
     expected = _zenodo_copy(tmp_path / "copy", 3)

@@ -35,7 +35,7 @@ class Server:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lunglab.workers.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "lunglab.cli.main", "serve", "--port", str(self.port)],
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         end = time.time() + 90
         while time.time() < end:
@@ -66,7 +66,7 @@ class Server:
 def server(tmp_path, database_url):  # type: ignore[no-untyped-def]
     env = dict(os.environ, LUNGLAB_DATA_DIR=str(tmp_path / "data"),
                LUNGLAB_DATABASE_URL=database_url)
-    subprocess.run([sys.executable, "-m", "lunglab.workers.cli", "users", "add", "admin",
+    subprocess.run([sys.executable, "-m", "lunglab.cli.main", "users", "add", "admin",
                     "--admin"], input=PASSWORD + "\n", text=True, env=env, check=True,
                    capture_output=True)
     srv = Server(env)

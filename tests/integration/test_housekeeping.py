@@ -16,7 +16,7 @@ def _age(path, seconds: float) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_orphans_and_stale_scratch_removed_referenced_kept(app, admin_api, settings):
-    from lunglab.services import housekeeping
+    from lunglab.services.ingest import housekeeping
 
     pid = admin_api.post("/api/projects", json={"name": "p"}).json()["id"]
     sid = add_study(app, pid, shape=(2, 8, 8))

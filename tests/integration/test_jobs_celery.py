@@ -45,7 +45,7 @@ def celery_worker(celery_settings):  # type: ignore[no-untyped-def]
                LUNGLAB_DATABASE_URL=celery_settings.resolved_database_url,
                LUNGLAB_JOB_RUNNER="celery",
                LUNGLAB_CELERY_BROKER_URL=celery_settings.celery_broker_url)
-    proc = subprocess.Popen([sys.executable, "-m", "lunglab.workers.cli", "worker",
+    proc = subprocess.Popen([sys.executable, "-m", "lunglab.cli.main", "worker",
                              "--concurrency", "1"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     yield proc
@@ -61,7 +61,7 @@ def test_celery_worker_runs_job_and_reports_progress(celery_settings, celery_wor
 
     from lunglab.api.app import create_app
     from lunglab.db.session import session_scope
-    from lunglab.services import accounts
+    from lunglab.services.access import accounts
     from tests.conftest import PASSWORD, Api
 
     app = create_app(celery_settings, web_dist=None)
@@ -103,7 +103,7 @@ def test_celery_routes_jobs_to_interactive_batch_and_gpu_queues(celery_settings)
     from lunglab.db.migrate import upgrade_to_head
     from lunglab.db.models import Job
     from lunglab.db.session import session_scope
-    from lunglab.workers.runners import CeleryJobRunner
+    from lunglab.services.jobs.runners import CeleryJobRunner
 
     upgrade_to_head(celery_settings.resolved_database_url)
     ids = {}

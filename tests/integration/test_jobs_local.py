@@ -97,7 +97,7 @@ def test_killed_worker_fails_job_and_restart_marks_interrupted(app, admin_api, s
 def test_interactive_jobs_have_their_own_pool(app, admin_api):
     """Pre-annotating a study never waits behind a long batch job (training) in the local
     runner: the two kinds go to separate process pools, like Celery's two queues."""
-    from lunglab.workers.runners import LocalJobRunner
+    from lunglab.services.jobs.runners import LocalJobRunner
 
     assert LocalJobRunner.queue_for("ai-segment") == "interactive"
     assert LocalJobRunner.queue_for("train") == "batch"

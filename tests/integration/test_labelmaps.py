@@ -198,7 +198,7 @@ def test_slice_edit_on_a_version_stored_whole(app, admin_api):
     """Versions saved before slice storage (one NIfTI, no manifest) stay readable and editable."""
     from lunglab.db.models import LabelMapVersion, Study
     from lunglab.db.session import session_scope
-    from lunglab.services.labelmaps import encode_labelmap
+    from lunglab.services.labels.labelmaps import encode_labelmap
 
     _, sid = _setup(app, admin_api)
     old = np.random.default_rng(5).integers(0, 4, SHAPE, dtype=np.uint8)
@@ -225,7 +225,7 @@ def test_slice_edit_on_a_version_stored_whole(app, admin_api):
 def test_empty_start_project_hides_the_ai_proposal_from_readers(app, admin_api, make_user,
                                                                   login):
     from lunglab.db.session import session_scope
-    from lunglab.services import labelmaps
+    from lunglab.services.labels import labelmaps
 
     pid, sid = _setup(app, admin_api)
     with session_scope(app.state.settings.resolved_database_url) as db:

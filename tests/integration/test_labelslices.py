@@ -22,7 +22,7 @@ def _rows(db, study_id=None) -> int:  # type: ignore[no-untyped-def]
 
 def test_volume_roundtrip_and_shared_slices(app, admin_api):
     from lunglab.db.session import session_scope
-    from lunglab.services import labelslices
+    from lunglab.services.labels import slices as labelslices
 
     pid = admin_api.post("/api/projects", json={"name": "p"}).json()["id"]
     s1, s2 = add_study(app, pid, shape=(5, 16, 12)), add_study(app, pid, uid="2.25.2",
@@ -48,7 +48,7 @@ def test_volume_roundtrip_and_shared_slices(app, admin_api):
 
 
 def test_labels_digest_depends_on_voxels_and_order():
-    from lunglab.services import labelslices
+    from lunglab.services.labels import slices as labelslices
 
     a = np.zeros((3, 4, 4), np.uint8)
     b = a.copy()
@@ -61,7 +61,7 @@ def test_labels_digest_depends_on_voxels_and_order():
 def test_damaged_or_missing_slices_are_named(app, admin_api):
     from lunglab.db.models import LabelMapSlice
     from lunglab.db.session import session_scope
-    from lunglab.services import labelslices
+    from lunglab.services.labels import slices as labelslices
 
     pid = admin_api.post("/api/projects", json={"name": "p"}).json()["id"]
     sid = add_study(app, pid, shape=(2, 8, 8))
@@ -97,7 +97,7 @@ def test_damaged_or_missing_slices_are_named(app, admin_api):
 def test_deleting_a_study_deletes_its_slices(app, admin_api):
     from lunglab.db.models import Study
     from lunglab.db.session import session_scope
-    from lunglab.services import labelslices
+    from lunglab.services.labels import slices as labelslices
 
     pid = admin_api.post("/api/projects", json={"name": "p"}).json()["id"]
     sid = add_study(app, pid, shape=(2, 8, 8))

@@ -19,7 +19,7 @@ def add_patient_study(app, project_id: int, uid: str, patient_key: str,  # type:
     from lunglab.db.models import Project
     from lunglab.db.session import session_scope
     from lunglab.io.results import ParsedSeries
-    from lunglab.services.ingest import register_series
+    from lunglab.services.ingest.importer import register_series
 
     series = ParsedSeries(volume=synthetic_volume(SHAPE), study_uid_pseudo=uid + ".0",
                           series_uid_pseudo=uid, patient_key=patient_key,

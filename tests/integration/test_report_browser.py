@@ -62,10 +62,11 @@ def test_real_series_report_in_chromium(tmp_path: Path) -> None:
     from lunglab.api.app import create_app
     from lunglab.core.settings import Settings
     from lunglab.db.session import session_scope
-    from lunglab.services import accounts, ingest
-    from lunglab.services.labelmaps import save_version
-    from lunglab.services.projects import create_project
-    from lunglab.services.studies import load_volume
+    from lunglab.services.access import accounts
+    from lunglab.services.ingest import importer as ingest
+    from lunglab.services.labels.labelmaps import save_version
+    from lunglab.services.access.projects import create_project
+    from lunglab.services.access.studies import load_volume
 
     settings = Settings(data_dir=tmp_path / "data", database_url=None)
     app = create_app(settings, start_runner=False, web_dist=Path("/nonexistent"))

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from dicom_factory import make_ct_series
 from lunglab.ml.models import build_model
 from lunglab.ml.train import TrainConfig, save_checkpoint
-from lunglab.workers.cli_segment import output_name, segment
+from lunglab.cli.segment import output_name, segment
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("LUNGLAB_SHARED_DIR", REPO.parent / "shared"))
@@ -144,7 +144,7 @@ def test_real_single_slice_dicom_with_shipped_model(tmp_path):
 
 
 def test_scaled_uint8_nifti_is_read_as_hu(tmp_path, tiny_model):
-    from lunglab.workers.cli_segment import read_nifti_ct
+    from lunglab.cli.segment import read_nifti_ct
 
     hu = chest_slice()
     pixels = np.clip(np.rint((hu + 1100) / 1400 * 255), 0, 255).astype(np.uint8)

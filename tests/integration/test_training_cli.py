@@ -11,7 +11,7 @@ def test_train_list_promote_rollback_export(app, admin_api, settings, tmp_path, 
     from typer.testing import CliRunner
 
     from lunglab.core.settings import get_settings
-    from lunglab.workers.cli import app as cli_app
+    from lunglab.cli.main import app as cli_app
 
     pid = admin_api.post("/api/projects", json={"name": "cli-train"}).json()["id"]
     for i in range(3):

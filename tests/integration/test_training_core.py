@@ -18,7 +18,7 @@ def tiny_cases(tmp_path: Path):  # type: ignore[no-untyped-def]
     import SimpleITK as sitk
 
     from lunglab.io.store import LocalVolumeStore
-    from lunglab.services.training_data import CaseRef
+    from lunglab.ml.cases import CaseRef
 
     store = LocalVolumeStore(tmp_path / "store")
     refs = []
@@ -35,7 +35,7 @@ def tiny_cases(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def _config(**kw):  # type: ignore[no-untyped-def]
-    from lunglab.services.train_loop import FineTuneConfig
+    from lunglab.ml.train_loop import FineTuneConfig
 
     base = {"arch": "unet2d-small", "patch": 32, "batch_size": 4, "slices_per_epoch": 8,
             "val_slices_per_case": 2, "epochs": 2, "seed": 3}
@@ -44,7 +44,7 @@ def _config(**kw):  # type: ignore[no-untyped-def]
 
 def _train(store, refs, run_dir, **kw):  # type: ignore[no-untyped-def]
     from lunglab.ml import build_model
-    from lunglab.services.train_loop import fine_tune
+    from lunglab.ml.train_loop import fine_tune
 
     torch.manual_seed(123)  # the starting weights (a base model in real runs)
     net = build_model("unet2d-small")
@@ -73,7 +73,7 @@ def test_same_seed_same_model_and_resume_is_exact(tiny_cases, tmp_path):
 
 
 def test_cache_holds_at_most_max_cases(tiny_cases):
-    from lunglab.services.training_data import CaseCache, epoch_order
+    from lunglab.ml.cases import CaseCache, epoch_order
 
     store, refs = tiny_cases
     cache = CaseCache(store, 1.5, max_cases=1)
@@ -91,7 +91,7 @@ def test_exports_run_and_monai_bundle_loads(tmp_path):
 
     from lunglab.ml import build_model
     from lunglab.ml.train import save_checkpoint
-    from lunglab.services.model_export import export_model
+    from lunglab.services.training.model_export import export_model
 
     torch.manual_seed(0)
     net = build_model("unet2d-small").eval()

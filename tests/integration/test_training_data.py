@@ -9,8 +9,8 @@ def test_approved_versions_and_frozen_split(app, admin_api):
     from lunglab.db.models import User
     from lunglab.db.models_collab import ReviewDecision
     from lunglab.db.session import session_scope
-    from lunglab.services.labelmaps import save_version
-    from lunglab.services.training_data import approved_versions, frozen_split
+    from lunglab.services.labels.labelmaps import save_version
+    from lunglab.services.training.data import approved_versions, frozen_split
 
     pid = admin_api.post("/api/projects", json={"name": "data"}).json()["id"]
     sids = [add_study(app, pid, uid=f"2.25.95{i}", shape=SHAPE) for i in range(5)]

@@ -8,7 +8,7 @@ from tests.integration.training_support import lung_labels
 
 
 def _export(root: Path) -> Path:
-    from lunglab.io.decathlon import DatasetCase, write_decathlon
+    from lunglab.io.export.decathlon import DatasetCase, write_decathlon
 
     shape = (8, 32, 40)
     cases = [DatasetCase(f"case_{i}", (lambda i=i: (synthetic_volume(shape, seed=i),
@@ -18,7 +18,7 @@ def _export(root: Path) -> Path:
 
 
 def test_recipe3d_trains_validates_and_resumes(tmp_path):
-    from lunglab.ml_platform.segresnet3d import Recipe3D, datalists, train_segresnet3d
+    from lunglab.ml.recipes.segresnet3d import Recipe3D, datalists, train_segresnet3d
 
     ds = _export(tmp_path)
     train, val = datalists(ds)

@@ -26,7 +26,7 @@ def lung_labels(shape=SHAPE, lesion: bool = True) -> np.ndarray:  # type: ignore
 def add_approved_study(app, project_id: int, uid: str, kind: str = "imported") -> tuple[int, int]:  # type: ignore[no-untyped-def]
     """A synthetic study with an approved (imported/consensus) label map: ``(study, version)``."""
     from lunglab.db.session import session_scope
-    from lunglab.services.labelmaps import save_version
+    from lunglab.services.labels.labelmaps import save_version
 
     sid = add_study(app, project_id, uid=uid, shape=SHAPE)
     with session_scope(app.state.settings.resolved_database_url) as db:

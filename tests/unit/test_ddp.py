@@ -21,7 +21,7 @@ def _data(n: int = 8, size: int = 32) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.mark.timeout(120)
 def test_ddp_two_gloo_ranks_match_single_process():
-    from lunglab.ml_dist import DistConfig, ddp_fit, single_fit
+    from lunglab.ml.distributed import DistConfig, ddp_fit, single_fit
 
     images, labels = _data()
     cfg = DistConfig(arch="unet2d-small", norm="instance", steps=3, batch_size=4, lr=0.05)
@@ -32,7 +32,7 @@ def test_ddp_two_gloo_ranks_match_single_process():
     np.testing.assert_allclose(ddp["losses"], ref["losses"], rtol=1e-4, atol=1e-5)
     moved = 0.0
     torch.manual_seed(cfg.seed)
-    from lunglab.ml_dist import build_network
+    from lunglab.ml.distributed import build_network
 
     init = build_network(cfg.arch, cfg.norm).state_dict()
     for k, v in ref["state_dict"].items():
@@ -42,7 +42,7 @@ def test_ddp_two_gloo_ranks_match_single_process():
 
 
 def test_ddp_refuses_unequal_shards():
-    from lunglab.ml_dist import ddp_fit
+    from lunglab.ml.distributed import ddp_fit
 
     images, labels = _data()
     with pytest.raises(ValueError, match="multiple of world_size"):

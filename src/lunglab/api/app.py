@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lunglab import RESEARCH_USE_NOTICE, __version__
+from lunglab.core.about import RESEARCH_USE_NOTICE, __version__
 from lunglab.api.routes import (
     agreement,
     assignments,
@@ -37,7 +37,7 @@ from lunglab.core.settings import Settings, get_settings
 from lunglab.db.migrate import upgrade_to_head
 from lunglab.db.session import THREADS_COVERED
 from lunglab.io.store import store_for
-from lunglab.services import housekeeping
+from lunglab.services.ingest import housekeeping
 from lunglab.services.errors import (
     Conflict,
     Forbidden,
@@ -48,7 +48,7 @@ from lunglab.services.errors import (
     TooLarge,
     Unauthorized,
 )
-from lunglab.workers.runners import make_runner
+from lunglab.services.jobs.runners import make_runner
 
 log = logging.getLogger(__name__)
 

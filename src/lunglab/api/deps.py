@@ -11,7 +11,7 @@ from lunglab.core.settings import Settings
 from lunglab.db.models import User
 from lunglab.db.session import get_sessionmaker
 from lunglab.io.store import VolumeStore
-from lunglab.services import accounts
+from lunglab.services.access import accounts
 from lunglab.services.errors import Forbidden, Unauthorized
 
 SESSION_COOKIE = "lunglab_session"

@@ -34,6 +34,18 @@ SCORE_BANDS: tuple[tuple[int, str], ...] = (
 """Zone score bands, adapted from the lobar CT severity score of Pan et al. (Radiology 2020)."""
 SCORE_MAX = 5 * 6
 
+FIGURE_ROWS: tuple[tuple[str, str], ...] = (
+    ("lung_ml", "lung volume (mL)"),
+    ("normal_lung_ml", "lung without lesion (mL)"),
+    ("ggo_ml", "ground-glass opacity (mL)"),
+    ("consolidation_ml", "consolidation (mL)"),
+    ("lesion_ml", "lesion total (mL)"),
+    ("involvement_pct", "involvement (%)"),
+    ("ggo_share_pct", "GGO share of lesion (%)"),
+    ("consolidation_share_pct", "consolidation share of lesion (%)"),
+)
+"""The figures a study report lists, in order: ``(key, row label)``."""
+
 DEFINITIONS: dict[str, str] = {
     "lung_ml": "Lung volume: voxels labelled lung, GGO or consolidation (1-3) x voxel volume.",
     "normal_lung_ml": "Lung without lesion: voxels labelled 1 x voxel volume.",

@@ -12,8 +12,8 @@ from pathlib import Path
 from lunglab.domain.errors import InvalidInput
 from lunglab.domain.volume import CTVolume
 from lunglab.io.archive import expand_zip, is_junk, is_zip_name
-from lunglab.io.deid import burned_in_warning, technical_meta
-from lunglab.io.dicom_series import DicomSeries, read_dicom_series
+from lunglab.io.deid.pseudonyms import burned_in_warning, technical_meta
+from lunglab.io.dicom.series import DicomSeries, read_dicom_series
 from lunglab.io.limits import UploadLimits
 from lunglab.io.nifti import is_nifti_name, read_nifti
 from lunglab.io.results import Refusal

@@ -24,8 +24,8 @@ from lunglab.io.archive import (
     is_zip_name,
     safe_relative_name,
 )
-from lunglab.io.deid import burned_in_warning, patient_key, pseudo_uid, technical_meta
-from lunglab.io.dicom_series import DicomSeries, read_dicom_series
+from lunglab.io.deid.pseudonyms import burned_in_warning, patient_key, pseudo_uid, technical_meta
+from lunglab.io.dicom.series import DicomSeries, read_dicom_series
 from lunglab.io.limits import UploadLimits
 from lunglab.io.nifti import is_nifti_name, read_nifti
 from lunglab.io.results import ParsedSeries, Refusal, ScanResult

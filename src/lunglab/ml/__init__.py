@@ -37,8 +37,8 @@ _EXPORTS = {
     "TrainConfig": "lunglab.ml.train",
     "train": "lunglab.ml.train",
     "evaluate": "lunglab.ml.evaluate",
-    "DEFAULT_MODEL": "lunglab.ml.registry",
-    "load_model": "lunglab.ml.registry",
+    "DEFAULT_MODEL": "lunglab.ml.checkpoints",
+    "load_model": "lunglab.ml.checkpoints",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from lunglab.ml.models import size_divisor
-from lunglab.ml.registry import WEIGHTS_DIR, LoadedModel, load_model
+from lunglab.ml.checkpoints import WEIGHTS_DIR, LoadedModel, load_model
 
 
 @dataclass(frozen=True)

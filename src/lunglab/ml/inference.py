@@ -20,7 +20,7 @@ from lunglab.imaging.hu import hu_window
 from lunglab.imaging.lungs import fill_holes_per_slice, fill_pleural_bites, lung_and_outside_air
 from lunglab.imaging.resample import inplane_shape, resize_probabilities, resize_slices
 from lunglab.ml.models import size_divisor
-from lunglab.ml.registry import DEFAULT_MODEL, LoadedModel, load_model, resolve_device
+from lunglab.ml.checkpoints import DEFAULT_MODEL, LoadedModel, load_model, resolve_device
 
 BITES_MM = 2.5
 """Pixel size at which pleural bites of the final lung are found in volumes (speed)."""

@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
                       val_fraction=a.val_fraction)
     meta = train(cfg, a.out, a.device)
     if a.onnx:
-        from lunglab.ml.registry import export_onnx
+        from lunglab.ml.checkpoints import export_onnx
 
         export_onnx(a.out)
     print(json.dumps({"saved": str(a.out), "train_seconds": meta["train_seconds"]}))

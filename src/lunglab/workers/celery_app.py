@@ -1,4 +1,8 @@
-"""Celery application: workers run the same :func:`lunglab.services.jobs.execute_job`."""
+"""The Celery worker's application: ``lunglab worker`` (or ``celery -A
+lunglab.workers.celery_app worker``) runs :func:`lunglab.services.jobs.execute_job` for each
+task. The app is built by :func:`lunglab.services.jobs.runners.celery_app`, which the server's
+Celery runner shares.
+"""
 from __future__ import annotations
 
 import socket
@@ -8,28 +12,12 @@ from celery.signals import worker_ready
 
 from lunglab.core.settings import Settings, get_settings
 from lunglab.services import jobs
+from lunglab.services.jobs.runners import celery_app
 
 
 def make_celery(settings: Settings | None = None) -> Celery:
-    """A Celery app bound to the configured Redis broker, with separate queues so
-    interactive AI requests never wait behind long batch jobs."""
-    settings = settings or get_settings()
-    app = Celery("lunglab", broker=settings.celery_broker_url,
-                 backend=settings.celery_result_backend)
-    app.conf.update(
-        task_acks_late=True,
-        task_reject_on_worker_lost=False,
-        worker_prefetch_multiplier=1,
-        task_default_queue="batch",
-        broker_connection_retry_on_startup=True,
-        task_ignore_result=True,
-    )
-
-    @app.task(name="lunglab.run_job")
-    def run_job(job_id: int) -> str:
-        return jobs.execute_job(get_settings(), int(job_id))
-
-    return app
+    """The Celery app of the worker (see :func:`lunglab.services.jobs.runners.celery_app`)."""
+    return celery_app(settings)
 
 
 app = make_celery()

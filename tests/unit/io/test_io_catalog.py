@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from lunglab.domain.errors import InvalidInput, NotFound
-from lunglab.io.catalog import CatalogEntry, CatalogFile, get_entry, load_catalog, read_local
-from lunglab.io.catalog_download import download
+from lunglab.io.catalog.entries import CatalogEntry, CatalogFile, get_entry, load_catalog
+from lunglab.io.catalog.local import read_local
+from lunglab.io.catalog.download import download
 
 PAYLOAD = bytes(range(256)) * 4000  # ~1 MB
 

@@ -13,7 +13,7 @@ from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 
 from dicom_factory import make_ct_series, plant_phi
-from lunglab.io.deid import (
+from lunglab.io.deid.pseudonyms import (
     TECHNICAL_KEYWORDS,
     burned_in_warning,
     is_phi_free,
@@ -21,8 +21,8 @@ from lunglab.io.deid import (
     pseudo_uid,
     technical_meta,
 )
-from lunglab.io.deid_dataset import deidentify_dataset
-from lunglab.io.deid_profile import BASIC_PROFILE, BASIC_PROFILE_STANDARD
+from lunglab.io.deid.dataset import deidentify_dataset
+from lunglab.io.deid.profile import BASIC_PROFILE, BASIC_PROFILE_STANDARD
 from lunglab.io.limits import UploadLimits
 from lunglab.io.scan import scan_upload
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lunglab.io.dicom_series import read_dicom_series
+from lunglab.io.dicom.series import read_dicom_series
 
 pytestmark = pytest.mark.realdata
 

@@ -19,7 +19,7 @@ from dicom_factory import (
     make_multiframe_ct,
 )
 from lunglab.domain.errors import TooLarge
-from lunglab.io.dicom_series import read_dicom_series
+from lunglab.io.dicom.series import read_dicom_series
 from lunglab.io.limits import UploadLimits
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
 from dicom_factory import make_ct_series
-from lunglab.io.dicom_series import read_dicom_series
+from lunglab.io.dicom.series import read_dicom_series
 
 _SETTINGS = settings(max_examples=15, deadline=None,
                      suppress_health_check=[HealthCheck.too_slow])

@@ -7,7 +7,7 @@ from lunglab.domain.volume import CTVolume
 from lunglab.imaging.lungs import lung_mask
 from lunglab.ml import Segmenter, segment_volume, summarize
 from lunglab.ml.inference import combine
-from lunglab.ml.registry import model_path, resolve_device
+from lunglab.ml.checkpoints import model_path, resolve_device
 
 
 def _volume(z: int = 6, size: int = 64) -> CTVolume:
@@ -72,7 +72,7 @@ def test_network_lung_in_outside_air_is_dropped(tiny_checkpoint, monkeypatch):
 
 
 def test_default_name_resolves_to_one_network_and_to_the_ensemble():
-    from lunglab.ml.registry import DEFAULT_MODEL, WEIGHTS_DIR, load_model
+    from lunglab.ml.checkpoints import DEFAULT_MODEL, WEIGHTS_DIR, load_model
 
     if not (WEIGHTS_DIR / f"{DEFAULT_MODEL}.json").is_file():
         pytest.skip("default model is not an ensemble")

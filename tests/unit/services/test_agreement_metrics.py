@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lunglab.services import agreement_metrics as am
+from lunglab.imaging import agreement as am
 
 
 def _cube(shape=(6, 10, 12), z=slice(1, 4), y=slice(2, 6), x=slice(3, 9), value=2):

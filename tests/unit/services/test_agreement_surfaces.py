@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from scipy import ndimage as ndi
 
-from lunglab.services import agreement_metrics as am
-from lunglab.services.agreement import reader_metrics
-from lunglab.services.consensus import LABELS, staple_stats
+from lunglab.imaging import agreement as am
+from lunglab.services.collab.agreement import reader_metrics
+from lunglab.services.collab.consensus import LABELS, staple_stats
 
 SPACING = (0.7, 0.9, 2.5)  # x, y, z in mm: all different, so an axis mix-up changes distances
 

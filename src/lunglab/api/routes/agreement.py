@@ -4,8 +4,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response
 
 from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
-from lunglab.api.schemas_collab import AgreementOut, DashboardOut
-from lunglab.services import agreement
+from lunglab.api.schemas.collab import AgreementOut, DashboardOut
+from lunglab.services.collab import agreement
 
 router = APIRouter(tags=["agreement"])
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from lunglab.api.deps import CurrentUser, RunnerDep, SessionDep
-from lunglab.api.schemas_collab import (
+from lunglab.api.schemas.collab import (
     AssignmentDetailOut,
     AssignmentOut,
     AssignmentsOut,
@@ -18,8 +18,9 @@ from lunglab.api.schemas_collab import (
     HeartbeatOut,
     SubmitIn,
 )
-from lunglab.services import assignments as svc
-from lunglab.services import jobs, review
+from lunglab.services.collab import assignments as svc
+from lunglab.services import jobs
+from lunglab.services.collab import review
 
 router = APIRouter(tags=["assignments"])
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from lunglab.api.deps import AdminUser, SessionDep
-from lunglab.api.schemas import AuditEventPublic, AuditEventsPublic
-from lunglab.services import audit
+from lunglab.api.schemas.resources import AuditEventPublic, AuditEventsPublic
+from lunglab.services.access import audit
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 

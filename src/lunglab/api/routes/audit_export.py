@@ -6,7 +6,7 @@ from datetime import datetime
 from fastapi import APIRouter, Query, Response
 
 from lunglab.api.deps import AdminUser, SessionDep
-from lunglab.services import audit_export
+from lunglab.services.access import audit_export
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from lunglab.api.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, SessionDep, SettingsDep
-from lunglab.api.schemas import LoginIn, TokenCreate, TokenOut, UserPublic
-from lunglab.services import accounts
+from lunglab.api.schemas.resources import LoginIn, TokenCreate, TokenOut, UserPublic
+from lunglab.services.access import accounts
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

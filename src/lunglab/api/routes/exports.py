@@ -1,6 +1,6 @@
 """Downloads of label maps, CT and datasets, and the project's PACS (DICOMweb).
 
-Project admins only; each call is an audit event (see ``lunglab.services.export``).
+Project admins only; each call is an audit event (see ``lunglab.services.exchange.export``).
 """
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from starlette.background import BackgroundTask
 
 from lunglab.api.deps import CurrentUser, SessionDep, SettingsDep, StoreDep
 from lunglab.api.responses import LargeFileResponse
-from lunglab.services import export, pacs
-from lunglab.services.export import ExportFile
-from lunglab.services.ingest import work_dir
+from lunglab.services.exchange import export
+from lunglab.services.exchange import pacs
+from lunglab.services.exchange.export import ExportFile
+from lunglab.services.ingest.importer import work_dir
 
 router = APIRouter(tags=["exports"])
 

@@ -5,8 +5,16 @@ from fastapi import APIRouter, Query, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from lunglab.api.deps import CurrentUser, RunnerDep, SessionDep, SettingsDep, StoreDep
-from lunglab.api.schemas import ImportResult, ImportResults, ReceivedOut, UploadCreate, UploadStatus
-from lunglab.services import ingest, projects, uploads
+from lunglab.api.schemas.resources import (
+    ImportResult,
+    ImportResults,
+    ReceivedOut,
+    UploadCreate,
+    UploadStatus,
+)
+from lunglab.services.ingest import importer as ingest
+from lunglab.services.access import projects
+from lunglab.services.ingest import uploads
 from lunglab.services.errors import TooLarge
 
 router = APIRouter(tags=["import"])

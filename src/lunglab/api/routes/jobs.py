@@ -5,7 +5,7 @@ from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
 from lunglab.api.deps import CurrentUser, RunnerDep, SessionDep
-from lunglab.api.schemas import JobCreate, JobPublic, JobsPublic
+from lunglab.api.schemas.resources import JobCreate, JobPublic, JobsPublic
 from lunglab.db.models import Job
 from lunglab.services import jobs as svc
 

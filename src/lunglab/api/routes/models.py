@@ -7,15 +7,15 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from lunglab.api.deps import CurrentUser, SessionDep, SettingsDep, StoreDep
-from lunglab.api.schemas_training import (
+from lunglab.api.schemas.training import (
     ModelVersionPublic,
     ModelVersionsPublic,
     PromoteIn,
     RollbackIn,
 )
 from lunglab.db.models_training import ModelVersion
-from lunglab.services import model_registry as svc
-from lunglab.services.model_export import export_version
+from lunglab.services.training import model_versions as svc
+from lunglab.services.training.model_export import export_version
 
 router = APIRouter(tags=["models"])
 

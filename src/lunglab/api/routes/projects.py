@@ -4,7 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from lunglab.api.deps import AdminUser, CurrentUser, SessionDep
-from lunglab.api.schemas import (
+from lunglab.api.schemas.resources import (
     AssignmentIn,
     AssignmentPublic,
     MemberIn,
@@ -15,7 +15,7 @@ from lunglab.api.schemas import (
     ProjectsPublic,
     ProjectUpdate,
 )
-from lunglab.services import projects as svc
+from lunglab.services.access import projects as svc
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 

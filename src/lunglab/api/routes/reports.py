@@ -7,7 +7,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
-from lunglab.services import quantify, report, summary
+from lunglab.services.reports import quantify
+from lunglab.services.reports import study_report as report
+from lunglab.services.reports import summary
 
 router = APIRouter(tags=["reports"])
 REPORT_CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "

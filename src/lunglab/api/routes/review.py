@@ -6,8 +6,8 @@ from fastapi import APIRouter, Form, UploadFile
 
 from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
 from lunglab.api.routes.versions import MAX_LABELMAP_BYTES, version_public
-from lunglab.api.schemas import VersionPublic
-from lunglab.api.schemas_collab import (
+from lunglab.api.schemas.resources import VersionPublic
+from lunglab.api.schemas.collab import (
     ApproveIn,
     AssignmentOut,
     CommentIn,
@@ -21,7 +21,11 @@ from lunglab.api.schemas_collab import (
     ReviewReaderOut,
 )
 from lunglab.db.models import LabelMapVersion
-from lunglab.services import assignments, consensus, labelmaps, provenance, review
+from lunglab.services.collab import assignments
+from lunglab.services.collab import consensus
+from lunglab.services.labels import labelmaps
+from lunglab.services.collab import provenance
+from lunglab.services.collab import review
 from lunglab.services.errors import InvalidInput
 
 router = APIRouter(tags=["review"])

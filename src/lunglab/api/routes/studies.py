@@ -6,8 +6,10 @@ from fastapi.responses import FileResponse
 
 from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
 from lunglab.api.responses import LargeFileResponse
-from lunglab.api.schemas import StudiesPublic, StudyPublic
-from lunglab.services import audit, projects, studies
+from lunglab.api.schemas.resources import StudiesPublic, StudyPublic
+from lunglab.services.access import audit
+from lunglab.services.access import projects
+from lunglab.services.access import studies
 
 router = APIRouter(tags=["studies"])
 

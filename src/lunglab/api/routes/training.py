@@ -8,10 +8,12 @@ from fastapi.responses import FileResponse
 
 from lunglab.api.deps import CurrentUser, RunnerDep, SessionDep, SettingsDep
 from lunglab.api.routes.jobs import job_public
-from lunglab.api.schemas import JobPublic
-from lunglab.api.schemas_training import TrainCreate, TrainStarted
-from lunglab.services import active_learning, jobs, training
-from lunglab.services.training_data import approved_versions
+from lunglab.api.schemas.resources import JobPublic
+from lunglab.api.schemas.training import TrainCreate, TrainStarted
+from lunglab.services.training import active_learning
+from lunglab.services import jobs
+from lunglab.services.training import runs as training
+from lunglab.services.training.data import approved_versions
 
 router = APIRouter(tags=["training"])
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from lunglab.api.deps import AdminUser, SessionDep
-from lunglab.api.schemas import UserCreate, UserPublic, UsersPublic
-from lunglab.services import accounts
+from lunglab.api.schemas.resources import UserCreate, UserPublic, UsersPublic
+from lunglab.services.access import accounts
 
 router = APIRouter(prefix="/users", tags=["users"])
 

@@ -10,10 +10,12 @@ from fastapi.responses import FileResponse
 
 from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
 from lunglab.api.responses import LargeFileResponse
-from lunglab.api.schemas import VersionPublic, VersionsPublic
+from lunglab.api.schemas.resources import VersionPublic, VersionsPublic
 from lunglab.api.slots import LoopSlots
 from lunglab.db.models import LabelMapVersion
-from lunglab.services import audit, labelmaps, projects
+from lunglab.services.access import audit
+from lunglab.services.labels import labelmaps
+from lunglab.services.access import projects
 from lunglab.services.errors import InvalidInput, NotFound
 
 router = APIRouter(tags=["label maps"])

@@ -4,8 +4,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
-from lunglab.db import models  # noqa: F401  (registers the tables)
 from lunglab.db.base import Base
+from lunglab.db.tables import import_all_models
+
+import_all_models()  # every table module, so the metadata is complete
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,0 +1,74 @@
+"""Schemas of the training, model-registry and queue endpoints."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lunglab.api.schemas.resources import JobPublic
+
+
+class TrainCreate(BaseModel):
+    """The Train dialog. Every field has a default: one more click starts a run."""
+
+    model_config = ConfigDict(extra="forbid")
+    base_version_id: int | None = Field(None, description="model version; default: the active one")
+    epochs: int = Field(10, ge=1, le=1000)
+    time_budget_s: float | None = Field(None, gt=0, description="stop after the epoch that "
+                                        "would pass this budget")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    seed: int = 0
+    from_scratch: bool = Field(False, description="random initial weights instead of a base")
+    arch: str = Field("unet2d", description="only when training from scratch")
+    batch_size: int = Field(8, ge=1, le=256)
+    patch: int = Field(160, ge=32, le=1024)
+    lr: float = Field(5e-4, gt=0, lt=1)
+    slices_per_epoch: int = Field(200, ge=1)
+    val_slices_per_case: int = Field(8, ge=1, le=512)
+    cache_cases: int = Field(3, ge=1, le=64)
+    world_size: int = Field(1, ge=1, le=16, description="DDP processes (GPUs with cuda)")
+
+
+class TrainStarted(BaseModel):
+    run: dict[str, Any]
+    job: JobPublic
+
+
+class ModelVersionPublic(BaseModel):
+    id: int
+    project_id: int
+    number: int
+    name: str
+    state: Literal["candidate", "active", "retired"]
+    base_version_id: int | None
+    base_model: str | None
+    lineage: list[dict[str, Any]]
+    arch: str
+    config: dict[str, Any]
+    seed: int
+    data_snapshot: list[dict[str, int]]
+    val_study_ids: list[int]
+    metrics: dict[str, Any]
+    comparison: dict[str, Any] | None
+    run_id: int | None
+    created_by: str | None
+    created_at: datetime
+    promoted_at: datetime | None
+    promotion_reason: str | None
+
+
+class ModelVersionsPublic(BaseModel):
+    data: list[ModelVersionPublic]
+    count: int
+    active_id: int | None
+
+
+class PromoteIn(BaseModel):
+    override: bool = False
+    reason: str | None = Field(None, max_length=2000)
+
+
+class RollbackIn(BaseModel):
+    version_id: int | None = Field(None, description="None: the previously active version; "
+                                   "0: no project model (the shipped default)")

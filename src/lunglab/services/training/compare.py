@@ -1,0 +1,106 @@
+"""Judge a new model against the active one on the frozen validation set.
+
+Both run through the same pipeline as pre-annotation (:class:`lunglab.ml.Segmenter`), on the
+full validation volumes, against their approved label maps.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from lunglab.ml.train_loop import LABEL_NAMES, LABELS
+
+TOLERANCE = 0.01
+"""A new model may be this much lower in mean Dice per label and still count as not worse."""
+CASE_DELTA = 0.01
+"""A case counts as improved/worsened when its mean Dice moves by more than this."""
+
+
+def case_metrics(pred: np.ndarray, ref: np.ndarray, voxel_ml: float) -> dict[str, Any]:
+    """Dice (1.0 when both are empty) and volume error (mL, predicted minus reference) per label."""
+    dice, err = {}, {}
+    for v in LABELS:
+        p, r = pred == v, ref == v
+        denom = int(p.sum()) + int(r.sum())
+        dice[LABEL_NAMES[v]] = 1.0 if denom == 0 else 2 * int((p & r).sum()) / denom
+        err[LABEL_NAMES[v]] = (int(p.sum()) - int(r.sum())) * voxel_ml
+    return {"dice": dice, "volume_error_ml": err, "mean_dice": float(np.mean(list(dice.values())))}
+
+
+def _mean(rows: list[dict[str, Any]], key: str, abs_value: bool = False) -> dict[str, float]:
+    out = {}
+    for name in LABEL_NAMES.values():
+        vals = [abs(r[key][name]) if abs_value else r[key][name] for r in rows]
+        out[name] = round(float(np.mean(vals)), 4) if vals else math.nan
+    return out
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean Dice per label and mean absolute volume error per label over cases."""
+    return {"dice": _mean(rows, "dice"),
+            "abs_volume_error_ml": _mean(rows, "volume_error_ml", True), "cases": len(rows)}
+
+
+def gate(new: dict[str, Any], active: dict[str, Any] | None,
+         tolerance: float = TOLERANCE) -> dict[str, Any]:
+    """Promotion gate: passed when no label's mean Dice drops by more than ``tolerance``."""
+    if active is None:
+        return {"passed": True, "reasons": ["no active model to compare with"],
+                "tolerance": tolerance}
+    reasons = [f"{name}: Dice {new['dice'][name]:.3f} < active {active['dice'][name]:.3f}"
+               for name in LABEL_NAMES.values()
+               if new["dice"][name] < active["dice"][name] - tolerance]
+    return {"passed": not reasons, "reasons": reasons, "tolerance": tolerance}
+
+
+Case = tuple[int, Any, np.ndarray]
+"""``(study_id, CTVolume, reference label map)``."""
+
+
+def compare(cases: Callable[[], Any], new_model: str, active_model: str | None,
+            device: str = "cpu", active_name: str | None = None) -> dict[str, Any]:
+    """Segment each validation case with both models and compare.
+
+    Args:
+        cases: returns an iterator of :data:`Case`, one volume in memory at a time.
+        new_model: checkpoint path of the new model.
+        active_model: checkpoint path of the active model; None to use the shipped default
+            (skipped when it is not installed).
+        device: ``cpu`` or ``cuda``.
+        active_name: name shown for the active model.
+
+    Returns:
+        ``{"new": summary, "active": summary | None, "per_case": [...], "improved": [ids],
+        "worsened": [ids], "gate": {...}}``.
+    """
+    from lunglab.ml import Segmenter
+
+    seg_new = Segmenter(new_model, device)
+    try:
+        seg_old = Segmenter(active_model, device)
+        old_name = active_name or seg_old.loaded.name
+    except FileNotFoundError:
+        seg_old, old_name = None, None
+    per_case, new_rows, old_rows = [], [], []
+    for study_id, volume, ref in cases():
+        voxel_ml = float(np.prod(volume.spacing)) / 1000.0
+        row: dict[str, Any] = {"study_id": study_id,
+                               "new": case_metrics(seg_new(volume)[0], ref, voxel_ml)}
+        new_rows.append(row["new"])
+        if seg_old is not None:
+            row["active"] = case_metrics(seg_old(volume)[0], ref, voxel_ml)
+            old_rows.append(row["active"])
+            delta = row["new"]["mean_dice"] - row["active"]["mean_dice"]
+            row["delta_mean_dice"] = round(delta, 4)
+            row["change"] = ("improved" if delta > CASE_DELTA else
+                             "worsened" if delta < -CASE_DELTA else "same")
+        per_case.append(row)
+    new_s = summarize(new_rows)
+    old_s = summarize(old_rows) if seg_old is not None else None
+    return {"new": new_s, "active": old_s, "active_model": old_name, "per_case": per_case,
+            "improved": [r["study_id"] for r in per_case if r.get("change") == "improved"],
+            "worsened": [r["study_id"] for r in per_case if r.get("change") == "worsened"],
+            "gate": gate(new_s, old_s)}
