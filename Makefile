@@ -23,7 +23,7 @@ $(BIN)/.installed: pyproject.toml
 
 web: web/dist/index.html
 
-web/dist/index.html: $(shell find web/src web/index.html web/package.json web/vite.config.ts -type f 2>/dev/null)
+web/dist/index.html: $(shell find web/src web/scripts web/index.html web/package.json web/package-lock.json web/vite.config.ts -type f 2>/dev/null)
 	cd web && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund) && npm run build
 
 browser:
