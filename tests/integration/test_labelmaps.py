@@ -198,7 +198,7 @@ def test_slice_edit_on_a_version_stored_whole(app, admin_api):
     """Versions saved before slice storage (one NIfTI, no manifest) stay readable and editable."""
     from lunglab.db.models import LabelMapVersion, Study
     from lunglab.db.session import session_scope
-    from lunglab.services.labels.labelmaps import encode_labelmap
+    from lunglab.services.labels.formats import encode_labelmap
 
     _, sid = _setup(app, admin_api)
     old = np.random.default_rng(5).integers(0, 4, SHAPE, dtype=np.uint8)

@@ -23,7 +23,7 @@ from lunglab.api.schemas.collab import (
 from lunglab.db.models import LabelMapVersion
 from lunglab.services.collab import assignments
 from lunglab.services.collab import consensus
-from lunglab.services.labels import labelmaps
+from lunglab.services.labels import formats as label_formats
 from lunglab.services.collab import provenance
 from lunglab.services.collab import review
 from lunglab.services.errors import InvalidInput
@@ -80,7 +80,7 @@ def save_review_copy(study_id: int, db: SessionDep, user: CurrentUser, store: St
     data = file.file.read(MAX_LABELMAP_BYTES + 1)
     if len(data) > MAX_LABELMAP_BYTES:
         raise InvalidInput("label map file too large")
-    labels = labelmaps.parse_upload(data, file.filename or "labels", format, study)
+    labels = label_formats.parse_upload(data, file.filename or "labels", format, study)
     v = review.save_review_copy(db, store, user, study_id, labels, base_version_id, message,
                                 approve_it=approve)
     return version_public(v, study)

@@ -14,6 +14,7 @@ from lunglab.api.schemas.resources import VersionPublic, VersionsPublic
 from lunglab.api.slots import LoopSlots
 from lunglab.db.models import LabelMapVersion
 from lunglab.services.access import audit
+from lunglab.services.labels import formats as label_formats
 from lunglab.services.labels import labelmaps
 from lunglab.services.access import projects
 from lunglab.services.errors import InvalidInput, NotFound
@@ -95,11 +96,11 @@ def save_version(study_id: int, _slot: Annotated[None, Depends(save_slot)], db: 
     if base_version_id.strip() and base is None:
         raise InvalidInput("base_version_id must be a version id or empty")
     if format == "slices":
-        edit = labelmaps.parse_slice_edit(data, file.filename or "slices", slices, study)
+        edit = label_formats.parse_slice_edit(data, file.filename or "slices", slices, study)
         v = labelmaps.save_version(db, store, user, study_id, edit=edit, access=access,
                                    base_version_id=base, kind="human", message=message)
     else:
-        labels = labelmaps.parse_upload(data, file.filename or "labels", format, study)
+        labels = label_formats.parse_upload(data, file.filename or "labels", format, study)
         v = labelmaps.save_version(db, store, user, study_id, labels, base_version_id=base,
                                    kind="human", message=message, access=access)
     wait = getattr(request.state, "slot_wait_ms", 0.0)

@@ -25,6 +25,7 @@ from lunglab.domain.labels import MAX_LABEL
 from lunglab.io.store import VolumeStore
 from lunglab.imaging import agreement as am
 from lunglab.services.access import audit
+from lunglab.services.labels import formats as label_formats
 from lunglab.services.labels import labelmaps
 from lunglab.services.collab.assignments import aware
 from lunglab.services.collab.consensus import LABELS, input_versions, reader_name, staple_stats
@@ -145,7 +146,7 @@ def disagreement(db: Session, store: VolumeStore, user: User, study_id: int,
     dmap = am.disagreement_map(stack, MAX_LABEL)
     audit.record(db, user, "agreement.disagreement_view", "study", study.id,
                  versions=[v.id for v in versions])
-    return labelmaps.encode_labelmap(dmap, study), int(np.count_nonzero(dmap)), [
+    return label_formats.encode_labelmap(dmap, study), int(np.count_nonzero(dmap)), [
         v.id for v in versions]
 
 
