@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SHARED ?= $(abspath ../shared)
-DEMO_SERIES := $(SHARED)/data/chest-ct-dicom-series/series
+DEMO_DATA := $(SHARED)/data
 export LUNGLAB_SHARED_DIR := $(SHARED)
 
 .PHONY: install venv web browser run test test-fast lint bench clean audit
@@ -31,7 +31,7 @@ browser:
 
 run: install
 	$(BIN)/lunglab migrate
-	$(BIN)/lunglab run --host 127.0.0.1 --port 8000 $(if $(wildcard $(DEMO_SERIES)),--demo-data $(DEMO_SERIES),)
+	$(BIN)/lunglab run --host 127.0.0.1 --port 8000 $(if $(wildcard $(DEMO_DATA)),--demo-data $(DEMO_DATA),)
 
 test: install browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider

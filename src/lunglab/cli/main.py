@@ -50,7 +50,9 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
 @app.command()
 def run(host: str = "127.0.0.1", port: int = 8000,
         demo_data: Annotated[Path | None, typer.Option(
-            help="DICOM folder imported into the demo project on first start.")] = None) -> None:
+            help="The data-sets folder (../shared/data: real CT series, MedSeg references, "
+                 "NY-SBU slices) or a DICOM folder, imported into the Demo project.")]
+        = None) -> None:
     """Start LungLab with a demo project; on first start create an admin and print its password."""
     from lunglab.services.access import accounts
     from lunglab.services.access.projects import get_or_create_project
@@ -68,8 +70,14 @@ def run(host: str = "127.0.0.1", port: int = 8000,
             console.print(f"Log in at http://{host}:{port} with your account.")
         get_or_create_project(db, "Demo", admin)
     if demo_data is not None and demo_data.exists():
-        console.print(f"importing demo data from {demo_data} (duplicates are skipped)")
-        _import([demo_data], "Demo", quiet=True)
+        from lunglab.cli.demo import run_demo_import, shared_data_root
+
+        root = shared_data_root(demo_data)
+        console.print(f"importing demo data from {root or demo_data} (duplicates are skipped)")
+        if root is not None:
+            console.print(run_demo_import(root, medseg=6, admin=None, quiet=True))
+        else:
+            _import([demo_data], "Demo", quiet=True)
     serve(host, port)
 
 
@@ -209,6 +217,15 @@ def _register_exchange() -> None:
 
 
 _register_exchange()
+
+
+def _register_demo() -> None:
+    from lunglab.cli.demo import register
+
+    register(app)
+
+
+_register_demo()
 
 
 def _register_training() -> None:
