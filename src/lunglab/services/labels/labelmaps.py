@@ -143,10 +143,19 @@ def _check_base(db: Session, user: User | None, study: Study, role: str,
             visible.where(LabelMapVersion.id == base_version_id)) is None:
         raise NotFound(f"base version {base_version_id} not found for this study")
     if check_base and base_version_id != latest:
+        newer = db.get(LabelMapVersion, latest)
+        author = newer.author.username if newer is not None and newer.author else None
+        kind = newer.kind if newer is not None else None
+        model = newer.model_name if newer is not None else None
+        by = (f" by the AI ({model})" if kind == "ai" and model else " by the AI" if kind == "ai"
+              else f" by {author}" if author else "")
+        since = ("you started from an empty label map" if base_version_id is None
+                 else f"version {base_version_id} is no longer the newest")
         raise Conflict(
-            f"version {base_version_id} is no longer the newest; version {latest} was "
-            "saved meanwhile. Reload it, or save yours as a new version on top of it.",
-            latest_version_id=latest,
+            f"{since}; version {latest} was saved meanwhile{by}. Reload it, or keep your "
+            "edit on top of it.",
+            latest_version_id=latest, latest_kind=kind, latest_author=author,
+            latest_model_name=model,
         )
 
 
