@@ -41,17 +41,28 @@ def _study(admin_api, sid: int) -> dict:  # type: ignore[no-untyped-def]
 
 
 def _pydicom_labels(seg: pydicom.Dataset, ct_uids: list[str], shape: tuple) -> np.ndarray:
-    """Rebuild the label map from the SEG with pydicom only (frames, segment numbers, sources)."""
+    """Rebuild the label map from the SEG with pydicom only (frames, segment numbers, sources).
+
+    Segment 1 is the whole lung (labels 1-3); the lesion segments 2 and 3 lie inside it and
+    are painted over it."""
     frames = seg.pixel_array
     if frames.ndim == 2:
         frames = frames[None]
     out = np.zeros(shape, np.uint8)
     index = {uid: k for k, uid in enumerate(ct_uids)}
-    for f, item in enumerate(seg.PerFrameFunctionalGroupsSequence):
-        number = int(item.SegmentIdentificationSequence[0].ReferencedSegmentNumber)
+    lung = np.zeros(shape, bool)
+    items = list(enumerate(seg.PerFrameFunctionalGroupsSequence))
+    number_of = [int(item.SegmentIdentificationSequence[0].ReferencedSegmentNumber)
+                 for _, item in items]
+    for f, item in sorted(items, key=lambda fi: number_of[fi[0]]):
+        number = number_of[f]
         src = item.DerivationImageSequence[0].SourceImageSequence[0].ReferencedSOPInstanceUID
         k = index[src]
-        assert not (out[k][frames[f] > 0]).any(), "segments overlap"
+        if number == 1:
+            lung[k] |= frames[f] > 0
+        else:
+            assert lung[k][frames[f] > 0].all(), "a lesion outside the lung segment"
+            assert not (out[k][frames[f] > 0] > 1).any(), "lesion segments overlap"
         out[k][frames[f] > 0] = number
     return out
 

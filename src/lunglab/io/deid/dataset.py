@@ -18,10 +18,12 @@ from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 
 from lunglab.io.deid.pseudonyms import identifying_tokens, patient_key, pseudo_uid
+from lunglab.io.deid.method import mark_deidentified
 from lunglab.io.deid.profile import BASIC_PROFILE_BY_TAG
 
-DEID_METHOD = ("LungLab: PS3.15 E.1-1 Basic Application Level Confidentiality Profile; "
-               "private tags, curves and overlays removed")
+DEID_METHOD = ["LungLab: PS3.15 E.1-1 Basic Application Confidentiality",
+               "private tags, curves and overlays removed"]
+"""``DeidentificationMethod`` (LO, each value at most 64 characters)."""
 #: UIDs that identify classes, syntaxes and coding schemes, never an instance: kept.
 _SAFE_UID_KEYWORDS = frozenset({
     "SOPClassUID", "MediaStorageSOPClassUID", "TransferSyntaxUID", "ImplementationClassUID",
@@ -126,8 +128,9 @@ def deidentify_dataset(ds: Dataset, project_secret: bytes) -> Dataset:
         project_secret: the project's pseudonymisation key.
 
     Returns:
-        The de-identified copy, with PatientIdentityRemoved = YES, DeidentificationMethod and
-        DeidentificationMethodCodeSequence (DCM 113100).
+        The de-identified copy, with PatientIdentityRemoved = YES, DeidentificationMethod,
+        DeidentificationMethodCodeSequence (DCM 113100) and
+        LongitudinalTemporalInformationModified = REMOVED.
     """
     if "PixelData" in ds:
         _ = ds.PixelData  # load a deferred value before copying
@@ -144,11 +147,5 @@ def deidentify_dataset(ds: Dataset, project_secret: bytes) -> Dataset:
                 del meta[tag]
         if "MediaStorageSOPInstanceUID" in meta and "SOPInstanceUID" in out:
             meta.MediaStorageSOPInstanceUID = out.SOPInstanceUID
-    out.PatientIdentityRemoved = "YES"
-    out.DeidentificationMethod = DEID_METHOD
-    code = Dataset()
-    code.CodeValue = "113100"
-    code.CodingSchemeDesignator = "DCM"
-    code.CodeMeaning = "Basic Application Confidentiality Profile"
-    out.DeidentificationMethodCodeSequence = Sequence([code])
+    mark_deidentified(out, DEID_METHOD)  # dates removed, descriptors removed or emptied
     return out

@@ -8,7 +8,14 @@ derived deterministically from the (pseudonymous) series UID, so every export of
 the same UIDs and a DICOM SEG exported later references the same instances.
 
 No identifying attribute is written: dates, names other than the ``LL^<key>`` placeholder,
-institution and device identifiers are empty or absent; ``PatientIdentityRemoved`` is YES.
+institution and device identifiers are empty or absent; ``PatientIdentityRemoved`` is YES,
+``DeidentificationMethodCodeSequence`` names the PS3.15 profile and options applied and
+``LongitudinalTemporalInformationModified`` is REMOVED (:mod:`lunglab.io.deid.method`).
+The technical attributes ingest keeps (:data:`KEPT_ACQUISITION`, ``PatientPosition``,
+``BodyPartExamined``) are written back, so the series passes dciodvfy (dicom3tools) without
+errors: Type 2 ``AcquisitionNumber`` is present and empty (the source's is not kept), the
+Type 2C ``PatientPosition`` is the source's (empty when unknown) and ``Laterality`` is empty
+(unknown) unless ``BodyPartExamined`` is known, when it is left out (a chest is unpaired).
 """
 from __future__ import annotations
 
@@ -28,8 +35,14 @@ from pydicom.uid import (
 
 from lunglab.core.about import RESEARCH_USE_NOTICE, __version__
 from lunglab.domain.volume import CTVolume
+from lunglab.io.deid.method import mark_deidentified
 
-DEID_METHOD = "LungLab: re-encoded from the de-identified store"
+DEID_METHOD = ["LungLab: re-encoded from the de-identified store",
+               "PS3.15 Basic Application Confidentiality Profile"]
+KEPT_ACQUISITION = (("ManufacturerModelName", "LO"), ("XRayTubeCurrent", "IS"),
+                    ("Exposure", "IS"), ("ExposureTime", "IS"), ("CTDIvol", "FD"),
+                    ("ReconstructionDiameter", "DS"), ("BodyPartExamined", "CS"))
+"""Technical attributes ingest keeps (``CTVolume.meta``) that the export writes back."""
 
 
 def derived_uid(base_uid: str, purpose: str) -> str:
@@ -64,6 +77,21 @@ def slice_positions(volume: CTVolume) -> np.ndarray:
     return np.asarray(volume.origin, float)[None, :] + k * float(volume.spacing[2]) * d[:, 2][None]
 
 
+def _meta_value(value: Any, vr: str) -> Any:
+    """A kept technical value in the form its VR needs, or None when it does not fit."""
+    try:
+        if vr == "IS":
+            return int(round(float(value)))
+        if vr == "DS":
+            return _ds_number(float(value))
+        if vr == "FD":
+            return float(value)
+    except (TypeError, ValueError):
+        return None
+    text = str(value).strip()
+    return text[:64] if vr == "LO" else (text[:16] or None)
+
+
 def ct_datasets(volume: CTVolume, *, study_uid: str, series_uid: str, patient_key: str,
                 series_description: str | None = None, series_number: int = 1
                 ) -> list[FileDataset]:
@@ -85,6 +113,10 @@ def ct_datasets(volume: CTVolume, *, study_uid: str, series_uid: str, patient_ke
     sops = slice_uids(series_uid, volume.shape[0])
     for_uid = frame_of_reference_uid(series_uid)
     meta: dict[str, Any] = dict(volume.meta or {})
+    contrast = str(meta.get("ContrastBolusAgent") or "")[:64]
+    kept = {key: v for key, vr in KEPT_ACQUISITION
+            if meta.get(key) not in (None, "") and (v := _meta_value(meta[key], vr)) is not None}
+    position = str(meta.get("PatientPosition") or "")
     out = []
     for k in range(volume.shape[0]):
         fm = FileMetaDataset()
@@ -100,8 +132,8 @@ def ct_datasets(volume: CTVolume, *, study_uid: str, series_uid: str, patient_ke
         ds.PatientID = patient_key[:64]
         ds.PatientBirthDate = ""
         ds.PatientSex = ""
-        ds.PatientIdentityRemoved = "YES"
-        ds.DeidentificationMethod = DEID_METHOD
+        mark_deidentified(ds, DEID_METHOD,
+                          clean_descriptors=bool(series_description or contrast))
         ds.StudyInstanceUID = study_uid
         ds.StudyDate = ""
         ds.StudyTime = ""
@@ -111,6 +143,9 @@ def ct_datasets(volume: CTVolume, *, study_uid: str, series_uid: str, patient_ke
         ds.Modality = "CT"
         ds.SeriesInstanceUID = series_uid
         ds.SeriesNumber = series_number
+        if "BodyPartExamined" not in kept:  # Type 2C: empty = unknown, as scanners write it
+            ds.Laterality = ""  # (with a known, unpaired body part it is left out)
+        ds.PatientPosition = position if position.isalpha() and len(position) <= 4 else ""
         if series_description:
             ds.SeriesDescription = str(series_description)[:64]
         ds.FrameOfReferenceUID = for_uid
@@ -118,6 +153,7 @@ def ct_datasets(volume: CTVolume, *, study_uid: str, series_uid: str, patient_ke
         ds.Manufacturer = str(meta.get("Manufacturer") or "")[:64]
         ds.SoftwareVersions = f"LungLab {__version__}"
         ds.InstanceNumber = k + 1
+        ds.AcquisitionNumber = None  # Type 2: the source's is not kept
         ds.ImageType = ["DERIVED", "SECONDARY", "AXIAL"]
         ds.ImageComments = RESEARCH_USE_NOTICE[:10240]
         ds.PixelSpacing = [_ds_number(volume.spacing[1]), _ds_number(volume.spacing[0])]
@@ -127,6 +163,10 @@ def ct_datasets(volume: CTVolume, *, study_uid: str, series_uid: str, patient_ke
         ds.SliceLocation = _ds_number(positions[k][2])
         if meta.get("KVP"):
             ds.KVP = _ds_number(float(meta["KVP"]))
+        for key, value in kept.items():
+            setattr(ds, key, value)
+        if contrast:  # Contrast/Bolus module: kept only through ingest's PHI screen
+            ds.ContrastBolusAgent = contrast
         if meta.get("ConvolutionKernel"):
             kernel = meta["ConvolutionKernel"]
             ds.ConvolutionKernel = kernel if isinstance(kernel, str) else list(kernel)

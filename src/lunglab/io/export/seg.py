@@ -2,14 +2,25 @@
 
 The SEG references the de-identified CT series that :mod:`lunglab.io.export.ct` exports
 (same pseudonymous Study/Series/SOP Instance UIDs), so a PACS or viewer shows it on that
-series. Segments: 1 lung (parenchyma without lesion), 2 ground-glass opacity,
-3 consolidation, the same numbers as the label values.
+series. Segments (BINARY, they overlap):
 
-Coding: the lung uses SNOMED CT 39607008 "Lung" (category 91723000 "Anatomical Structure").
-GGO and consolidation use category SNOMED CT 49755003 "Morphologically Abnormal Structure"
-and, for the type, codes of the local scheme ``99LUNGLAB`` (a private coding scheme as
-DICOM allows) because the SNOMED codes could not be verified offline; readers should rely
-on the segment number and label.
+1. **Lung**: the whole lung, every voxel labelled 1 to 3 (the README's definition of lung),
+   so a reader gets a lung without holes where the lesions are;
+2. **Ground-glass opacity**: label 2;
+3. **Consolidation**: label 3.
+
+Coding, standard codes only:
+
+- Lung: SNOMED CT 39607008 "Lung", category SCT 91723000 "Anatomical Structure";
+- GGO: DCM 112120 "Ground glass opacity" (PS3.16 CID 6102 / 6104), category SCT 49755003
+  "Morphologically Abnormal Structure";
+- Consolidation: SNOMED CT 95436008 "Lung consolidation", same category. No DICOM context
+  group holds a consolidation concept; 95436008 is the SNOMED CT concept used for it (a
+  "disorder" concept: there is no separate morphology code), so it replaces the private
+  ``99LUNGLAB`` code earlier versions wrote.
+
+:func:`read_seg_labels` composes the segments back into a label map: lung 1, then GGO 2 and
+consolidation 3 on top, so a round trip gives back the same label map.
 """
 from __future__ import annotations
 
@@ -22,16 +33,19 @@ from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 
 from lunglab.core.about import __version__
+from lunglab.io.deid.method import DATES_REMOVED
 from lunglab.io.export.ct import derived_uid
 
-LOCAL_SCHEME = "99LUNGLAB"
 SEGMENTS = (
     (1, "Lung", codes.SCT.AnatomicalStructure, codes.SCT.Lung, (60, 141, 222)),
     (2, "Ground-glass opacity", codes.SCT.MorphologicallyAbnormalStructure,
-     hd.sr.CodedConcept("GGO", LOCAL_SCHEME, "Ground-glass opacity"), (242, 193, 46)),
+     codes.DCM.GroundGlassOpacity, (242, 193, 46)),
     (3, "Consolidation", codes.SCT.MorphologicallyAbnormalStructure,
-     hd.sr.CodedConcept("CONS", LOCAL_SCHEME, "Consolidation"), (224, 64, 58)),
+     hd.sr.CodedConcept("95436008", "SCT", "Lung consolidation"), (224, 64, 58)),
 )
+"""``(segment number, label, category, type, display colour)``; the numbers are label values."""
+SEGMENT_LABELS = {1: (1, 2, 3), 2: (2,), 3: (3,)}
+"""The label values each segment covers: the lung is every voxel labelled 1 to 3."""
 ALGORITHM_TYPES = {"ai": "AUTOMATIC", "human": "MANUAL", "consensus": "MANUAL",
                    "imported": "MANUAL"}
 
@@ -58,7 +72,8 @@ def _descriptions(kind: str, model_name: str | None) -> list[hd.seg.SegmentDescr
 def build_seg(labels: np.ndarray, ct: Sequence[Dataset], *, version_key: str,
               kind: str = "human", model_name: str | None = None,
               reader: str | None = None) -> hd.seg.Segmentation:
-    """A binary DICOM SEG with segments 1-3 from a label map over the exported CT slices.
+    """A binary DICOM SEG from a label map over the exported CT slices: segment 1 the whole
+    lung (labels 1-3), 2 GGO, 3 consolidation (see :data:`SEGMENT_LABELS`).
 
     Args:
         labels: uint8 ``[z, y, x]``, values 0..3; ``labels[k]`` lies on ``ct[k]``.
@@ -82,9 +97,11 @@ def build_seg(labels: np.ndarray, ct: Sequence[Dataset], *, version_key: str,
     if labels.size and labels.max() > 3:
         raise ValueError("label values must be 0..3")
     series_uid = str(ct[0].SeriesInstanceUID)
-    return hd.seg.Segmentation(
+    masks = np.stack([np.isin(labels, SEGMENT_LABELS[number]) for number, *_ in SEGMENTS],
+                     axis=-1)  # [z, y, x, segment]: the lung overlaps the lesions
+    seg = hd.seg.Segmentation(
         source_images=list(ct),
-        pixel_array=np.ascontiguousarray(labels, dtype=np.uint8),
+        pixel_array=masks,
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
         segment_descriptions=_descriptions(kind, model_name),
         series_instance_uid=derived_uid(series_uid, f"seg-series:{version_key}"),
@@ -100,6 +117,10 @@ def build_seg(labels: np.ndarray, ct: Sequence[Dataset], *, version_key: str,
         content_creator_name=(f"{reader[:60]}^" if reader and kind != "ai" else None),
         omit_empty_frames=True,
     )
+    # highdicom copies the patient module (de-identification codes included) from the CT;
+    # the series-level flag is the SEG's own
+    seg.LongitudinalTemporalInformationModified = DATES_REMOVED
+    return seg
 
 
 def write_seg(seg: hd.seg.Segmentation, path: Path) -> Path:
@@ -117,7 +138,8 @@ def read_seg_labels(path: Path, ct_sop_uids: Sequence[str]) -> np.ndarray:
         ct_sop_uids: SOP Instance UIDs of the CT slices in slice-index order.
 
     Returns:
-        uint8 ``[z, y, x]`` with the segment number of each voxel (0 where none).
+        uint8 ``[z, y, x]``: per voxel the highest segment number that covers it (0 where
+        none), i.e. the label map the SEG was built from.
     """
     seg = hd.seg.segread(str(path))
     referenced = {uid for _, _, uid in seg.get_source_image_uids()}
@@ -125,8 +147,12 @@ def read_seg_labels(path: Path, ct_sop_uids: Sequence[str]) -> np.ndarray:
     out = np.zeros((len(ct_sop_uids), rows, cols), np.uint8)
     present = [k for k, uid in enumerate(ct_sop_uids) if uid in referenced]
     if present:
+        numbers = sorted(int(s.SegmentNumber) for s in seg.SegmentSequence)
         arr = seg.get_pixels_by_source_instance(
             source_sop_instance_uids=[ct_sop_uids[k] for k in present],
-            combine_segments=True, skip_overlap_checks=False)
-        out[present] = arr.astype(np.uint8)
+            segment_numbers=numbers, combine_segments=False)  # [k, y, x, segment]
+        composed = np.zeros(arr.shape[:3], np.uint8)
+        for i, number in enumerate(numbers):  # lung first, lesions on top
+            composed[arr[..., i] > 0] = number
+        out[present] = composed
     return out
