@@ -11,6 +11,7 @@ from lunglab.core.settings import Settings
 from lunglab.db.models import User
 from lunglab.db.session import get_sessionmaker
 from lunglab.io.store import VolumeStore
+from lunglab.services.jobs.runners import JobRunner
 from lunglab.services.access import accounts
 from lunglab.services.errors import Forbidden, Unauthorized
 
@@ -49,11 +50,13 @@ def get_store(request: Request) -> VolumeStore:
 StoreDep = Annotated[VolumeStore, Depends(get_store)]
 
 
-def get_runner(request: Request):  # type: ignore[no-untyped-def]
-    return request.app.state.runner
+def get_runner(request: Request) -> JobRunner:
+    """The server's job runner (local process pool or Celery)."""
+    runner: JobRunner = request.app.state.runner
+    return runner
 
 
-RunnerDep = Annotated[object, Depends(get_runner)]
+RunnerDep = Annotated[JobRunner, Depends(get_runner)]
 
 
 def current_user(request: Request, db: SessionDep) -> User:

@@ -95,5 +95,5 @@ def submit(assignment_id: int, body: SubmitIn, db: SessionDep, user: CurrentUser
     if len(review.submitted(db, a.study_id)) >= 2:  # compute it before a reviewer asks
         job = jobs.submit(db, None, "agreement", study_id=a.study_id,
                           params={"study_id": a.study_id})
-        runner.submit(job.id, job.kind)  # type: ignore[attr-defined]
+        runner.submit(job.id, job.kind)
     return out

@@ -42,7 +42,7 @@ async def import_files(project_id: int, request: Request, db: SessionDep, user: 
         # the import itself is blocking work: keep it off the event loop
         outcomes = await run_in_threadpool(
             ingest.import_streams, db, store, settings, project, user, parts,
-            submit=runner.submit)  # type: ignore[attr-defined]
+            submit=runner.submit)
     finally:
         await form.close()
     return _results(outcomes)
@@ -82,7 +82,7 @@ def commit_upload(upload_id: str, db: SessionDep, user: CurrentUser, store: Stor
     try:
         outcomes = ingest.import_files(db, store, settings, project, user, files)
         ingest.queue_pre_annotation(db, project, user, outcomes,
-                                    runner.submit)  # type: ignore[attr-defined]
+                                    runner.submit)
     finally:
         uploads.discard(folder)
     return _results(outcomes)

@@ -24,8 +24,8 @@ def job_public(j: Job) -> JobPublic:
 @router.post("", response_model=JobPublic, status_code=201)
 def submit(body: JobCreate, db: SessionDep, user: CurrentUser, runner: RunnerDep) -> JobPublic:
     job = svc.submit(db, user, body.kind, study_id=body.study_id, project_id=body.project_id,
-                     params=body.params, runner=runner.name)  # type: ignore[attr-defined]
-    runner.submit(job.id, job.kind)  # type: ignore[attr-defined]
+                     params=body.params, runner=runner.name)
+    runner.submit(job.id, job.kind)
     return job_public(job)
 
 

@@ -22,8 +22,8 @@ router = APIRouter(tags=["training"])
 def start(project_id: int, body: TrainCreate, db: SessionDep, user: CurrentUser,
           settings: SettingsDep, runner: RunnerDep) -> TrainStarted:
     run, job = training.start_training(db, user, project_id, body.model_dump(), settings,
-                                       runner.name)  # type: ignore[attr-defined]
-    runner.submit(job.id, job.kind)  # type: ignore[attr-defined]
+                                       runner.name)
+    runner.submit(job.id, job.kind)
     return TrainStarted(run=training.run_view(db, run), job=job_public(job))
 
 
@@ -53,8 +53,8 @@ def run_of_job(job_id: int, db: SessionDep, user: CurrentUser) -> dict[str, Any]
 
 @router.post("/training/runs/{run_id}/resume", response_model=JobPublic, status_code=201)
 def resume(run_id: int, db: SessionDep, user: CurrentUser, runner: RunnerDep) -> JobPublic:
-    job = training.resume_training(db, user, run_id, runner.name)  # type: ignore[attr-defined]
-    runner.submit(job.id, job.kind)  # type: ignore[attr-defined]
+    job = training.resume_training(db, user, run_id, runner.name)
+    runner.submit(job.id, job.kind)
     return job_public(job)
 
 
@@ -81,6 +81,6 @@ def annotate_next(project_id: int, db: SessionDep, user: CurrentUser,
 def refresh_ranking(project_id: int, db: SessionDep, user: CurrentUser,
                     runner: RunnerDep) -> JobPublic:
     job = jobs.submit(db, user, "rank-uncertainty", project_id=project_id,
-                      runner=runner.name)  # type: ignore[attr-defined]
-    runner.submit(job.id, job.kind)  # type: ignore[attr-defined]
+                      runner=runner.name)
+    runner.submit(job.id, job.kind)
     return job_public(job)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 
+from lunglab.db.lookup import get_or_404
 from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
 from lunglab.api.responses import LargeFileResponse
 from lunglab.api.schemas.resources import VersionPublic, VersionsPublic
@@ -42,9 +43,7 @@ def list_versions(study_id: int, db: SessionDep, user: CurrentUser) -> VersionsP
 @router.get("/versions/{version_id}/labels.nii.gz", response_class=FileResponse)
 def get_labels(version_id: int, db: SessionDep, user: CurrentUser,
                store: StoreDep) -> FileResponse:
-    v = db.get(LabelMapVersion, version_id)
-    if v is None:
-        raise NotFound(f"version {version_id} not found")
+    v = get_or_404(db, LabelMapVersion, version_id, "version")
     study, role = projects.get_study(db, user, v.study_id)
     if not any(x.id == v.id for x in labelmaps.visible_versions(db, user, study, role)):
         raise NotFound(f"version {version_id} not found")

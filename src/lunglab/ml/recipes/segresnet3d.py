@@ -3,7 +3,8 @@
 Reads ``dataset.json`` and ``splits_final.json`` (nnU-Net fold 0: the frozen split) written by
 :func:`lunglab.io.export.decathlon.write_decathlon`, streams volumes from disk
 (``monai.data.Dataset``, no cache: memory stays at a few volumes), trains on random
-foreground/background patches and validates with sliding-window inference. Seeded, checkpointed each epoch, resumable.
+foreground/background patches and validates with sliding-window inference. Seeded,
+checkpointed each epoch, resumable.
 
 Example:
     >>> cfg = Recipe3D(epochs=300, device="cuda")

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lunglab.db.lookup import get_or_404
 from lunglab.db.models import Assignment, Membership, Project, Study, User
 from lunglab.domain.labels import DEFAULT_LABEL_SCHEMA
 from lunglab.services.access import audit
@@ -139,18 +140,15 @@ def can_see_study(db: Session, user: User, study: Study) -> str:
 
 
 def get_study(db: Session, user: User, study_id: int) -> tuple[Study, str]:
-    study = db.get(Study, study_id)
-    if study is None:
-        raise NotFound(f"study {study_id} not found")
+    study = get_or_404(db, Study, study_id, "study")
     return study, can_see_study(db, user, study)
 
 
 def assign(db: Session, actor: User, study_id: int, username: str,
            project_id: int | None = None) -> Assignment:
     """Give a study to a project member (the collaboration workflow builds on this)."""
-    study = db.get(Study, study_id)
-    if study is None or (project_id is not None and study.project_id != project_id):
-        raise NotFound(f"study {study_id} not found")
+    study = get_or_404(db, Study, study_id, "study",
+                       where=lambda s: project_id is None or s.project_id == project_id)
     require_role(db, actor, study.project_id, "admin")
     user = db.scalar(select(User).where(User.username == username))
     if user is None or role_in(db, user, study.project_id) is None:

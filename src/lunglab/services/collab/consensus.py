@@ -11,13 +11,14 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
+from lunglab.db.lookup import get_or_404
 from lunglab.db.models import LabelMapVersion, Study, User
 from lunglab.domain.labels import MAX_LABEL
 from lunglab.io.store import VolumeStore
 from lunglab.imaging import agreement as am
 from lunglab.services.access import audit
 from lunglab.services.labels import labelmaps
-from lunglab.services.errors import InvalidInput, NotFound
+from lunglab.services.errors import InvalidInput
 from lunglab.services.collab.review import review_study, submitted
 
 METHODS = ("staple", "majority")
@@ -33,9 +34,9 @@ def input_versions(db: Session, study: Study,
         ids = list(dict.fromkeys(version_ids))
     versions = []
     for vid in ids:
-        v = db.get(LabelMapVersion, vid)
-        if v is None or v.study_id != study.id:
-            raise NotFound(f"version {vid} not found for this study")
+        v = get_or_404(db, LabelMapVersion, vid, "version",
+                       where=lambda v: v.study_id == study.id,
+                       context=" for this study")
         versions.append(v)
     return versions
 

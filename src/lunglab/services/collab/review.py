@@ -11,6 +11,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lunglab.db.lookup import get_or_404
 from lunglab.db.base import utcnow
 from lunglab.db.models import Assignment, LabelMapVersion, Study, User
 from lunglab.db.models_collab import AssignmentProgress, ReviewComment, ReviewDecision
@@ -192,9 +193,9 @@ def approve(db: Session, user: User, study_id: int, version_id: int,
         NotFound: the version is not of this study. Conflict: a reader's unsubmitted draft.
     """
     study = review_study(db, user, study_id)
-    v = db.get(LabelMapVersion, version_id)
-    if v is None or v.study_id != study.id:
-        raise NotFound(f"version {version_id} not found for this study")
+    v = get_or_404(db, LabelMapVersion, version_id, "version",
+                   where=lambda v: v.study_id == study.id,
+                   context=" for this study")
     subs = submitted(db, study.id)
     drafters = set(db.scalars(select(Assignment.user_id).where(Assignment.study_id == study.id)))
     if v.author_id in drafters and v.id not in {p.submitted_version_id for _, p in subs}:
@@ -225,9 +226,9 @@ def save_review_copy(db: Session, store: VolumeStore, user: User, study_id: int,
                      approve_it: bool = False) -> LabelMapVersion:
     """Store the reviewer's edited copy of a version (its parent), optionally approving it."""
     study = review_study(db, user, study_id)
-    base = db.get(LabelMapVersion, base_version_id)
-    if base is None or base.study_id != study.id:
-        raise NotFound(f"base version {base_version_id} not found for this study")
+    base = get_or_404(db, LabelMapVersion, base_version_id, "base version",
+                      where=lambda base: base.study_id == study.id,
+                      context=" for this study")
     v = labelmaps.save_version(db, store, user, study.id, labels, base_version_id=base.id,
                                kind="human", message=message or f"review copy of {base.id}",
                                details={"review_copy_of": base.id}, check_base=False)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lunglab.db.lookup import get_or_404
 from lunglab.db.models import LabelMapVersion, Project, Study, User
 from lunglab.io.store import VolumeStore
 from lunglab.services.access import audit
@@ -39,9 +40,7 @@ class ExportFile:
 
 
 def _admin_study(db: Session, user: User | None, study_id: int) -> Study:
-    study = db.get(Study, study_id)
-    if study is None:
-        raise NotFound(f"study {study_id} not found")
+    study = get_or_404(db, Study, study_id, "study")
     if user is not None:
         require_role(db, user, study.project_id, "admin")
     return study
@@ -49,9 +48,7 @@ def _admin_study(db: Session, user: User | None, study_id: int) -> Study:
 
 def _admin_version(db: Session, user: User | None, version_id: int
                    ) -> tuple[Study, LabelMapVersion]:
-    version = db.get(LabelMapVersion, version_id)
-    if version is None:
-        raise NotFound(f"version {version_id} not found")
+    version = get_or_404(db, LabelMapVersion, version_id, "version")
     return _admin_study(db, user, version.study_id), version
 
 
@@ -156,9 +153,7 @@ def write_dataset(db: Session, store: VolumeStore, user: User | None, project_id
     """
     from lunglab.io.export.decathlon import DatasetCase, frozen_split, write_decathlon
 
-    project = db.get(Project, project_id)
-    if project is None:
-        raise NotFound(f"project {project_id} not found")
+    project = get_or_404(db, Project, project_id, "project")
     if user is not None:
         require_role(db, user, project_id, "admin")
     studies = db.scalars(select(Study).where(Study.project_id == project_id)

@@ -6,10 +6,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lunglab.db.lookup import get_or_404
 from lunglab.db.models import Job, Study, User
 from lunglab.services.access import audit
 from lunglab.services.access.projects import get_study, require_role, role_in
-from lunglab.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from lunglab.services.errors import Conflict, Forbidden, InvalidInput
 from lunglab.services.jobs.kinds import job_function, known_kinds
 from lunglab.services.jobs.runtime import FINAL, finish
 
@@ -26,9 +27,7 @@ def submit(db: Session, user: User | None, kind: str, *, study_id: int | None = 
             if role not in ("admin", "reviewer", "annotator"):
                 raise Forbidden("not allowed")
         else:
-            study = db.get(Study, study_id)
-            if study is None:
-                raise NotFound(f"study {study_id} not found")
+            study = get_or_404(db, Study, study_id, "study")
         project_id = study.project_id
     elif project_id is not None and user is not None:
         require_role(db, user, project_id, "admin")
@@ -49,10 +48,7 @@ def get_job(db: Session, user: User, job_id: int) -> Job:
     Raises:
         NotFound: no such job, or the user may not see it.
     """
-    job = db.get(Job, job_id)
-    if job is None or not _may_see(db, user, job):
-        raise NotFound(f"job {job_id} not found")
-    return job
+    return get_or_404(db, Job, job_id, "job", where=lambda job: _may_see(db, user, job))
 
 
 def _may_see(db: Session, user: User, job: Job) -> bool:

@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, object_session, undefer
 
+from lunglab.db.lookup import get_or_404
 from lunglab.db.base import utcnow
 from lunglab.db.models import LabelMapVersion, Project, Study, User
 from lunglab.domain.labels import MAX_LABEL
@@ -209,9 +210,7 @@ def save_version(
     if user is not None:
         study, role = access or get_study(db, user, study_id)
     else:
-        study, role = db.get(Study, study_id), "admin"
-        if study is None:
-            raise NotFound(f"study {study_id} not found")
+        study, role = get_or_404(db, Study, study_id, "study"), "admin"
     if edit is not None:
         if base_version_id is None:
             raise InvalidInput("a slice edit needs the version it was made on (base_version_id)")

@@ -13,6 +13,7 @@ import torch
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lunglab.db.lookup import get_or_404
 from lunglab.db.base import utcnow
 from lunglab.db.models import Study, User
 from lunglab.db.models_training import ModelVersion, TrainingRun
@@ -37,9 +38,7 @@ def get_version(db: Session, user: User | None, version_id: int,
     Raises:
         NotFound: unknown version. Forbidden: not allowed.
     """
-    mv = db.get(ModelVersion, version_id)
-    if mv is None:
-        raise NotFound(f"model version {version_id} not found")
+    mv = get_or_404(db, ModelVersion, version_id, "model version")
     if user is not None:
         require_role(db, user, mv.project_id, *roles)
     return mv

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lunglab.db.lookup import get_or_404
 from lunglab.core.settings import Settings
 from lunglab.db.models import Job, User
 from lunglab.db.models_training import ModelVersion, TrainingRun
@@ -68,9 +69,9 @@ def start_training(db: Session, user: User, project_id: int, params: dict[str, A
     if p.get("from_scratch"):
         p["base_version_id"] = None
     elif base_id is not None:
-        base = db.get(ModelVersion, int(base_id))
-        if base is None or base.project_id != project_id:
-            raise NotFound(f"model version {base_id} not found in project {project_id}")
+        get_or_404(db, ModelVersion, int(base_id), "model version",
+                   where=lambda base: base.project_id == project_id,
+                   context=f" in project {project_id}")
     else:
         active = active_version(db, project_id)
         p["base_version_id"] = active.id if active else None
@@ -105,9 +106,7 @@ def get_run(db: Session, user: User, run_id: int) -> TrainingRun:
     Raises:
         NotFound: unknown run.
     """
-    run = db.get(TrainingRun, run_id)
-    if run is None:
-        raise NotFound(f"training run {run_id} not found")
+    run = get_or_404(db, TrainingRun, run_id, "training run")
     require_role(db, user, run.project_id, "admin", "reviewer")
     return run
 
