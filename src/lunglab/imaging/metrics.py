@@ -1,31 +1,47 @@
 """Segmentation metrics on label maps: per-class Dice (MONAI) and lesion coverage by the lung."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
 
-def dice(pred: np.ndarray, truth: np.ndarray) -> float:
-    """Dice of two binary masks (MONAI ``DiceMetric``); NaN when both are empty.
+def dice(pred: np.ndarray, truth: np.ndarray, *, empty: float | None = math.nan
+         ) -> float | None:
+    """Dice of two binary masks (MONAI's ``compute_dice``); ``empty`` when both are empty.
+
+    MONAI gets the voxels of ``pred | truth`` only: the others are in none of Dice's sums
+    (``|p|``, ``|t|``, ``|p & t|``), so the value is the same as on the whole volume, in a
+    fraction of the time (a lung pair of a 512x512x141 series has ~7 M such voxels, not 37 M).
 
     Args:
         pred: predicted mask, any shape.
         truth: reference mask, same shape.
+        empty: the value when neither mask has a voxel (NaN; the agreement figures use None).
 
     Returns:
-        Dice in ``[0, 1]``, or NaN when neither mask has a voxel.
+        Dice in ``[0, 1]`` (0 when exactly one mask is empty), or ``empty``.
+
+    Raises:
+        ValueError: the shapes differ.
     """
-    from monai.metrics import DiceMetric  # imported here: monai costs seconds at start-up
+    from monai.metrics import compute_dice  # imported here: monai costs seconds at start-up
 
     if pred.shape != truth.shape:
         raise ValueError(f"shape mismatch: {pred.shape} vs {truth.shape}")
-    p = torch.from_numpy(np.ascontiguousarray(pred, dtype=bool)).reshape(1, 1, -1).float()
-    t = torch.from_numpy(np.ascontiguousarray(truth, dtype=bool)).reshape(1, 1, -1).float()
-    metric = DiceMetric(include_background=True, reduction="none", ignore_empty=True)
-    value = float(metric(p, t)[0, 0])
-    if not p.any() and not t.any():
-        return float("nan")
-    return 0.0 if np.isnan(value) else value
+    p = np.asarray(pred, dtype=bool)
+    t = np.asarray(truth, dtype=bool)
+    has_p, has_t = bool(p.any()), bool(t.any())
+    if not has_p and not has_t:
+        return empty
+    if not (has_p and has_t):
+        return 0.0  # MONAI gives NaN when the reference is empty
+    union = p | t
+    value = float(compute_dice(torch.from_numpy(p[union])[None, None].float(),
+                               torch.from_numpy(t[union])[None, None].float(),
+                               include_background=True)[0, 0])
+    return empty if math.isnan(value) else value
 
 
 def lesion_inside_lung(label_map: np.ndarray, truth_lesion: np.ndarray) -> tuple[int, int]:
