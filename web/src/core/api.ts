@@ -9,7 +9,7 @@ import { downloadNifti, type Nifti } from "./nifti-download";
 import { maybeGunzip, parseNifti } from "./nifti";
 import type {
   AgreementOut, AnnotateNextItem, AssignmentDetail, AssignmentOut, AutoAssignResult, DashboardOut, HistoryOut, ImportResult,
-  JobPublic, List, MemberPublic, ModelExportFormat, ModelList, ModelVersionPublic, ProjectPublic, QueueOut, ReviewOut, RunView,
+  JobPublic, List, MemberPublic, Quantification, ModelExportFormat, ModelList, ModelVersionPublic, ProjectPublic, QueueOut, ReviewOut, RunView,
   StudyPublic, TrainingData, TrainingStarted, UploadState, UserPublic, VersionPublic,
 } from "./types";
 
@@ -128,3 +128,49 @@ export const job = (jid: number) => getJson<JobPublic>(`/api/jobs/${jid}`);
 export const jobLog = async (jid: number) => (await request("GET", `/api/jobs/${jid}/log`)).text();
 export const cancelJob = (jid: number) => sendJson("POST", `/api/jobs/${jid}/cancel`, {});
 export const queue = () => getJson<QueueOut>("/api/queue");
+/** Queues a job (``ai-segment`` for one study: the AI proposal; 201 with the job). */
+export const submitJob = (kind: string, target: { study_id?: number; project_id?: number }, params: Record<string, unknown> = {}) =>
+  sendJson<JobPublic>("POST", "/api/jobs", { kind, ...target, params });
+export const runAi = (sid: number) => submitJob("ai-segment", { study_id: sid });
+/** The newest jobs of one study that the user may see (newest first). */
+export const studyJobs = (sid: number) => getJson<List<JobPublic>>(`/api/jobs?study_id=${sid}`);
+/** The jobs of one project that the user may see (newest first). */
+export const projectJobs = (pid: number) => getJson<List<JobPublic>>(`/api/jobs?project_id=${pid}`);
+
+// ---------- reports, figures, exports (link targets; project admins for downloads) ----------
+export const quantification = (sid: number) => getJson<Quantification>(`/api/studies/${sid}/quantification`);
+export const quantificationUrl = (sid: number) => `/api/studies/${sid}/quantification`;
+export const reportHtmlUrl = (sid: number, baseline?: number) =>
+  `/api/studies/${sid}/report.html${baseline === undefined ? "" : `?baseline=${baseline}`}`;
+export const reportPdfUrl = (sid: number) => `/api/studies/${sid}/report.pdf`;
+export const changeUrl = (sid: number, baseline: number) => `/api/studies/${sid}/change?baseline=${baseline}`;
+export const labelsNiftiExportUrl = (vid: number) => `/api/exports/versions/${vid}/labels.nii.gz`;
+export const segExportUrl = (vid: number) => `/api/exports/versions/${vid}/seg.dcm`;
+export const ctNiftiExportUrl = (sid: number) => `/api/exports/studies/${sid}/ct.nii.gz`;
+export const ctDicomExportUrl = (sid: number, segVersionId?: number | null) =>
+  `/api/exports/studies/${sid}/dicom.zip${segVersionId ? `?seg_version_id=${segVersionId}` : ""}`;
+export const summaryCsvUrl = (pid: number) => `/api/projects/${pid}/summary.csv`;
+export const summaryHtmlUrl = (pid: number) => `/api/projects/${pid}/summary.html`;
+/** The project as an nnU-Net / Decathlon dataset zip; `onBytes` sees the download grow. */
+export const datasetExport = (pid: number, onBytes: (received: number, total: number | null) => void) =>
+  downloadBlob("POST", `/api/projects/${pid}/exports/dataset`, onBytes);
+/** The project's summary CSV as a file, with download progress. */
+export const summaryCsv = (pid: number, onBytes: (received: number, total: number | null) => void) =>
+  downloadBlob("GET", summaryCsvUrl(pid), onBytes);
+
+/** Fetches a download into a Blob, reporting bytes as they arrive; the file name from Content-Disposition. */
+async function downloadBlob(method: string, path: string, onBytes: (received: number, total: number | null) => void): Promise<{ blob: Blob; filename: string | null }> {
+  const res = await request(method, path);
+  const total = Number(res.headers.get("Content-Length") ?? "") || null;
+  const name = /filename="?([^";]+)"?/.exec(res.headers.get("Content-Disposition") ?? "")?.[1] ?? null;
+  if (!res.body) { const blob = await res.blob(); onBytes(blob.size, total); return { blob, filename: name }; }
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value); received += value.length; onBytes(received, total);
+  }
+  return { blob: new Blob(parts as BlobPart[], { type: res.headers.get("Content-Type") ?? "application/octet-stream" }), filename: name };
+}

@@ -116,4 +116,10 @@ export interface QueueJob {
 }
 export interface QueueOut { queues: Record<string, QueueJob[]>; running: QueueJob[] }
 export interface UploadState { upload_id: string; files: { index: number; name: string; size: number; received: number }[] }
+/** `GET /studies/{sid}/quantification` (only what the client reads). */
+export interface Quantification {
+  study_id: number; version: { version_id?: number; id?: number; kind?: string } | null;
+  related_studies: { id: number; name: string; created_at: string }[];
+  [k: string]: unknown;
+}
 export type ModelExportFormat = "bundle" | "torchscript" | "onnx";

@@ -142,7 +142,7 @@ export class SliceView {
       ctx.setLineDash([]);
     }
     const names: Record<Orientation, string> = { axial: "Axial", coronal: "Coronal", sagittal: "Sagittal" };
-    this.info.textContent = `${names[this.orientation]}  ${this.slice + 1}/${p.depth}`;
+    this.info.textContent = `${names[this.orientation]}  ${this.viewer.sliceNumber(this.orientation, this.slice)}/${p.depth}`;
     this.viewer.frames++;
   }
 }

@@ -6,6 +6,7 @@ import { HU_PRESETS, WINDOW_PRESETS, type Tool, type ViewerState } from "./viewe
 import { strokeTo, type BrushParams } from "../tools/brush";
 import { regionGrow } from "../tools/region-grow";
 import { eraseInBox } from "../tools/cleanup";
+import { loadSettings } from "../core/user-settings";
 
 export { HU_PRESETS, WINDOW_PRESETS, type Tool } from "./viewer-state";
 
@@ -119,6 +120,24 @@ export class StudyViewer implements ViewerState {
     this.invalidate(); this.emit();
   }
 
+  /**
+   * Scrolls `steps` slices toward the head (negative: toward the feet) on the axial view; on
+   * coronal and sagittal views, `steps` slices up the index.
+   */
+  scrollTowardHead(v: SliceView, steps: number): void {
+    this.scroll(v, v.plane.normal === 2 && !this.zUpIsSuperior ? -steps : steps);
+  }
+
+  /**
+   * The slice number shown for `index` of a view: axial slices count from 1 at the most cranial
+   * slice (the PACS convention), whatever the order of z in the volume.
+   */
+  sliceNumber(o: Orientation, index: number): number {
+    const v = this.view(o);
+    const depth = v ? v.plane.depth : this.ct.g.nz;
+    return o === "axial" && this.zUpIsSuperior ? depth - index : index + 1;
+  }
+
   setSlice(o: Orientation, index: number): void {
     const v = this.view(o); if (!v) return;
     this.cursor[v.plane.normal] = Math.max(0, Math.min(v.plane.depth - 1, index));
@@ -211,7 +230,11 @@ export class StudyViewer implements ViewerState {
         v.zoom = Math.max(0.25, Math.min(20, v.zoom * f));
         v.pan = [v.pan[0] - px * (f - 1), v.pan[1] - py * (f - 1)];
         v.dirty = true; this.invalidate();
-      } else this.scroll(v, e.deltaY > 0 ? 1 : e.deltaY < 0 ? -1 : 0);
+      } else if (e.deltaY !== 0) {
+        // wheel down moves toward the feet (PACS) unless the user chose the reverse
+        const towardFeet = (e.deltaY > 0) === (loadSettings().wheelDown === "feet");
+        this.scrollTowardHead(v, towardFeet ? -1 : 1);
+      }
     }, { passive: false });
   }
 }

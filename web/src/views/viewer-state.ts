@@ -37,4 +37,6 @@ export interface ViewerState {
   paintingView: object | null;
   frames: number;
   labelColor(l: number): string;
+  /** The slice number shown for `index` (axial: 1 is the most cranial slice). */
+  sliceNumber(o: "axial" | "coronal" | "sagittal", index: number): number;
 }

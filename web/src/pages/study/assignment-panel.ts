@@ -48,7 +48,7 @@ export async function assignmentPanel(ctx: StudyContext, box: HTMLElement, save:
         ...a.decisions.map((d) => h("li", { class: `decision ${d.decision}` }, h("span", { class: `badge st-${d.decision === "approve" ? "approved" : "returned"}` }, d.decision === "approve" ? "approved" : "returned"),
           ` by ${d.reviewer}${d.comment ? `: ${d.comment}` : ""}`)),
         ...a.comments.map((c) => h("li", { class: "comment" }, h("strong", {}, c.author), `: ${c.text}`,
-          c.slice_index !== null ? h("button", { class: "link", onclick: () => { const v = viewer.view("axial"); if (v) { viewer.scroll(v, c.slice_index! - viewer.cursor[2]); } } }, ` → slice ${c.slice_index}${c.position ? ` (${c.position.join(", ")})` : ""}`) : null))),
+          c.slice_index !== null ? h("button", { class: "link", onclick: () => { const v = viewer.view("axial"); if (v) { viewer.scroll(v, c.slice_index! - viewer.cursor[2]); } } }, ` → slice ${viewer.sliceNumber("axial", c.slice_index!)}${c.position ? ` (${c.position.join(", ")})` : ""}`) : null))),
       a.comments.length || a.decisions.length ? h("div", { class: "reply" }, replyIn, h("button", { id: "reply-btn", onclick: async () => {
         if (!replyIn.value.trim()) return;
         try {

@@ -35,12 +35,13 @@ export function bindKeys(ctx: StudyContext, panes: PaneLayout, side: SidePanel, 
     else if (k === "[") { viewer.brushRadiusMm = Math.max(0.5, viewer.brushRadiusMm - 1); ctx.sync(); }
     else if (k === "]") { viewer.brushRadiusMm = Math.min(50, viewer.brushRadiusMm + 1); ctx.sync(); }
     else if (k === "?") act.toggleShortcuts();
-    else if (k === "ArrowUp" || k === "ArrowRight") viewer.scroll(av, 1);
-    else if (k === "ArrowDown" || k === "ArrowLeft") viewer.scroll(av, -1);
-    else if (k === "PageUp") viewer.scroll(av, 5);
-    else if (k === "PageDown") viewer.scroll(av, -5);
-    else if (k === "Home") viewer.scroll(av, -1e6);
-    else if (k === "End") viewer.scroll(av, 1e6);
+    // up / PageUp / Home go toward the head (slice 1), down / PageDown / End toward the feet
+    else if (k === "ArrowUp" || k === "ArrowRight") viewer.scrollTowardHead(av, 1);
+    else if (k === "ArrowDown" || k === "ArrowLeft") viewer.scrollTowardHead(av, -1);
+    else if (k === "PageUp") viewer.scrollTowardHead(av, 5);
+    else if (k === "PageDown") viewer.scrollTowardHead(av, -5);
+    else if (k === "Home") viewer.scrollTowardHead(av, 1e6);
+    else if (k === "End") viewer.scrollTowardHead(av, -1e6);
     else if (k === "f" || k === "F") act.fill();
     else if (k === "o" || k === "O") { viewer.outline = !viewer.outline; side.outline.checked = viewer.outline; viewer.rebuildLuts(); }
     else if (k === "v" || k === "V") { viewer.overlayOn = !viewer.overlayOn; side.overlay.checked = viewer.overlayOn; viewer.invalidate(); }

@@ -40,6 +40,7 @@ export function sidePanel(ctx: StudyContext, loadNewestAi: () => void, button: (
   }
   function applySchema(projectSchema: LabelSpec[] | undefined, labelSel: HTMLSelectElement): void {
     const schema = projectSchema?.length ? projectSchema : DEFAULT_LABEL_SCHEMA;
+    if (!schema.some((l) => l.value === viewer.activeLabel)) viewer.activeLabel = schema[Math.min(1, schema.length - 1)].value;
     for (const l of schema) viewer.labelColors[l.value] = l.color;
     labelSel.innerHTML = "";
     legendBody.innerHTML = "";
@@ -57,7 +58,7 @@ export function sidePanel(ctx: StudyContext, loadNewestAi: () => void, button: (
     const v = viewer.hover;
     if (!v) { cursorInfo.textContent = ""; return; }
     const i = ct.index(v[0], v[1], v[2]);
-    cursorInfo.textContent = `x ${v[0]} y ${v[1]} z ${v[2]} (slice ${v[2] + 1}/${g.nz}) · ${ct.hu[i]} HU · label ${labels.data[i]}`;
+    cursorInfo.textContent = `x ${v[0]} y ${v[1]} z ${v[2]} (slice ${viewer.sliceNumber("axial", v[2])}/${g.nz}) · ${ct.hu[i]} HU · label ${labels.data[i]}`;
   });
   return { el, outline, overlay, diffInfo, versionList, applySchema, updateLegend };
 }

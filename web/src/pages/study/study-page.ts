@@ -22,6 +22,11 @@ import { shortcutSheet } from "./shortcut-sheet";
 import { sidePanel } from "./side-panel";
 import { button, studyToolbar } from "./toolbar";
 import { Versions } from "./versions";
+import { loadSettings, saveSettings } from "../../core/user-settings";
+import { watchNewVersions } from "./new-version-watch";
+import { resultsMenu } from "./results-menu";
+import { runAiAction } from "./run-ai";
+import { viewSettings } from "./view-settings";
 
 export async function studyPage(app: HTMLElement, session: Session, sid: number): Promise<Cleanup> {
   const t0 = performance.now();
@@ -34,6 +39,8 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
   const { study, g, ct, labels } = opened;
   const dir = study.direction || [1, 0, 0, 0, 1, 0, 0, 0, 1];
   const viewer = new StudyViewer(ct, labels, (dir[8] ?? 1) >= 0);
+  let lastLabel = loadSettings().lastLabel; // the label the user painted with last
+  if (lastLabel !== null && lastLabel >= 1 && lastLabel <= 255) viewer.activeLabel = lastLabel;
   const header = studyHeader(study, g);
   const ctx: StudyContext = {
     sid, session, study, g, ct, labels, viewer, dbg, timings,
@@ -54,7 +61,11 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
   const side = sidePanel(ctx, () => void versions.loadNewestAi(), button);
   const reviewCopy = new ReviewCopy();
   const versions = new Versions(ctx, header, side, panes, reviewCopy);
-  app.append(h("div", { class: "study" }, header.el, toolbar.el, h("div", { class: "study-body" }, panes.grid, side.el)));
+  const watch = watchNewVersions(ctx, versions);
+  const runAi = runAiAction(ctx, () => void watch.check());
+  header.addAction(runAi.el, "left");
+  side.el.append(viewSettings());
+  app.append(h("div", { class: "study" }, header.el, watch.el, toolbar.el, h("div", { class: "study-body" }, panes.grid, side.el)));
   const sheet = shortcutSheet(app);
   header.saveBtn.addEventListener("click", () => void versions.save());
 
@@ -66,10 +77,12 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
     if (session.user.is_admin || p.my_role === "admin" || p.my_role === "reviewer")
       header.addAction(h("a", { href: `/studies/${sid}/review`, id: "review-link" }, "Review"), "left");
   };
+  header.addAction(resultsMenu(ctx, () => session.user.is_admin || project?.my_role === "admin"), "left");
   opened.projectP.then((p) => { project = p; applySchema(); addReviewLink(); }).catch(() => null);
 
   function sync(): void {
     toolbar.sync();
+    if (viewer.activeLabel !== lastLabel) { lastLabel = viewer.activeLabel; saveSettings({ lastLabel }); }
     header.saveBtn.textContent = isDirty(ctx) ? "Save*" : "Save";
     header.baseInfo.textContent = ctx.edit.baseVersionId ? `editing on version ${ctx.edit.baseVersionId}` : "no saved version yet";
     side.updateLegend();
@@ -117,6 +130,7 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
     window.removeEventListener("resize", onResize);
     window.removeEventListener("beforeunload", onUnload);
     stopAssignment();
+    runAi.stop(); watch.stop();
     stopAutosave(); clearInterval(refresh3d); panes.dispose(); sheet.close();
   };
 }

@@ -20,7 +20,7 @@ export class Versions {
   constructor(private ctx: StudyContext, private header: StudyHeader, private side: SidePanel,
     private panes: PaneLayout, private reviewCopy: ReviewCopy) {}
 
-  async save(force = false): Promise<void> {
+  async save(force = false, note = ""): Promise<void> {
     const { ctx, header } = this, { g, labels, edit, dbg, sid } = ctx, say = ctx.say;
     header.saveBtn.disabled = true; edit.saving = true;
     const ts = performance.now();
@@ -37,7 +37,7 @@ export class Versions {
       fd.append("format", delta ? "slices" : "raw");
       if (delta) fd.append("slices", delta.join(","));
       fd.append("base_version_id", edit.baseVersionId === null ? "" : String(edit.baseVersionId));
-      fd.append("message", force ? "kept over a newer version" : "");
+      fd.append("message", note || (force ? "kept over a newer version" : ""));
       const rev = labels.revision;
       const copyOf = edit.reviewCopyOf;
       if (copyOf !== null) { fd.set("base_version_id", String(copyOf)); fd.append("approve", this.reviewCopy.approve.checked ? "true" : "false"); fd.set("message", `review copy of v${copyOf}`); }
@@ -53,12 +53,51 @@ export class Versions {
       await this.refresh();
     } catch (e) {
       if (e instanceof ApiError && e.status === 409 && typeof e.detail === "object" && e.detail && "assignment_state" in e.detail) say(e.message);
-      else if (e instanceof ApiError && e.status === 409) conflictDialog(e, edit.baseVersionId, {
-        keepMine: async (latest) => { edit.baseVersionId = latest; await this.save(true); },
-        reload: (latest) => this.load(latest, true),
-      });
+      else if (e instanceof ApiError && e.status === 409) await this.conflict(e);
       else say(`Save failed: ${(e as Error).message}`);
     } finally { header.saveBtn.disabled = false; edit.saving = false; ctx.sync(); }
+  }
+
+  /** The 409 dialog: who made the newer version, and the reader's choices. */
+  private async conflict(e: ApiError): Promise<void> {
+    const { ctx } = this, { edit, g, labels } = ctx;
+    const list = await api.versions(ctx.sid).then((r) => r.data).catch(() => null);
+    if (list) edit.versions = list;
+    const latestId = (e.detail as { latest_version_id?: number | null } | null)?.latest_version_id ?? list?.[0]?.id ?? null;
+    const newest = list?.find((v) => v.id === latestId) ?? null;
+    const base = edit.baseData ?? (edit.baseVersionId === null ? new Uint8Array(labels.data.length) : null);
+    ctx.dbg.conflict = { latest: latestId };
+    conflictDialog(e, { baseVersionId: edit.baseVersionId, newest, changedSlices: base ? changedSlices(g, base, labels.data).length : null,
+      me: ctx.session.user.username }, {
+      keepOnTop: (latest) => this.keepOnTop(latest),
+      keepMine: async (latest) => { edit.baseVersionId = latest; await this.save(true); },
+      review: (latest) => this.showDiff(latest),
+      reload: (latest) => this.load(latest, true),
+    });
+  }
+
+  /**
+   * Keeps the reader's edit on top of version `latest`: the axial slices they changed (against
+   * the version they started from) keep their labels, every other slice takes `latest`'s; one
+   * undo step brings back what was on screen. Then saves with `latest` as the base.
+   */
+  async keepOnTop(latest: number): Promise<void> {
+    const { ctx } = this, { g, labels, edit, say } = ctx;
+    const base = edit.baseData ?? (edit.baseVersionId === null ? new Uint8Array(labels.data.length) : null);
+    if (!base) { edit.baseVersionId = latest; await this.save(true); return; }
+    say(`Putting your edit on top of version ${latest}…`);
+    const mine = new Set(changedSlices(g, base, labels.data));
+    const newer = asLabels((await api.versionLabels(latest)).data);
+    const plane = g.nx * g.ny;
+    labels.begin(`your edit on top of version ${latest}`);
+    for (let z = 0; z < g.nz; z++) {
+      if (mine.has(z)) continue;
+      for (let i = z * plane, end = i + plane; i < end; i++) if (labels.data[i] !== newer[i]) labels.set(i, newer[i]);
+    }
+    labels.commit();
+    edit.baseVersionId = latest; edit.baseData = newer.slice();
+    void this.panes.r3d?.refreshLabels();
+    await this.save(false, `my edit of ${mine.size} slice${mine.size === 1 ? "" : "s"} kept on top of v${latest}`);
   }
 
   /** Puts version `vid` under the editor (asks first when there are unsaved edits, unless `discard`). */
