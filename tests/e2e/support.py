@@ -135,15 +135,14 @@ def open_study(page, server: Server, study_id: int | None = None) -> None:
 
 
 def screenshot(page, name: str) -> None:  # noqa: ANN001
-    """Writes docs/screenshots/<name>.png for the README when it is missing or when
-    LUNGLAB_UPDATE_SCREENSHOTS=1 (so ordinary test runs leave the committed images alone);
-    always also to test-results/ for looking at a failed run."""
+    """Writes test-results/<name>.png (ignored by git: `make test` leaves the work tree clean),
+    and docs/screenshots/<name>.png for the README only when LUNGLAB_UPDATE_SCREENSHOTS=1."""
     buf = _shrink_png(page.screenshot(type="png"))
     out = REPO / "test-results"
     out.mkdir(exist_ok=True)
     (out / f"{name}.png").write_bytes(buf)
     target = SCREENSHOTS / f"{name}.png"
-    if not target.exists() or os.environ.get("LUNGLAB_UPDATE_SCREENSHOTS") == "1":
+    if os.environ.get("LUNGLAB_UPDATE_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         target.write_bytes(buf)
 

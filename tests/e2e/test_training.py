@@ -103,10 +103,12 @@ def test_train_compare_promote_preannotate_rollback(page, chromium, server: Serv
     assert all(f"{d['study_id']}→v{d['version_id']}" in detail for d in model["data_snapshot"])
     assert model["name"] in page.inner_text("#active-model")
     screenshot(page, "models")
-    page.click("#rollback-previous")  # the first promoted version has no predecessor: explained
-    page.wait_for_function("document.querySelector('#models-msg').textContent.length > 0")
+    # the first promoted version has no predecessor: the button is disabled and says why
+    assert page.locator("#rollback-previous").is_disabled()
+    assert "No earlier promoted version" in page.inner_text("#models-page")
     page.click("#rollback-default")
     page.wait_for_function("document.querySelector('#active-model').textContent.includes('shipped default')")
+    assert page.locator("#rollback-default").is_disabled()  # version 0 is already active
     assert api.get(f"/api/models/{mid}").json()["state"] != "active"
     assert api.get(f"/api/projects/{pid}/models").json()["active_id"] is None
 

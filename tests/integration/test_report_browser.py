@@ -1,6 +1,7 @@
 """The report of the real CT series, rendered by Chromium from a running server.
 
-Saves ``docs/screenshots/report.png``. The label map comes from LungLab's AI model when a
+Saves ``test-results/report.png`` (and ``docs/screenshots/report.png`` with
+LUNGLAB_UPDATE_SCREENSHOTS=1). The label map comes from LungLab's AI model when a
 model is shipped; otherwise from the classical lung mask with an HU-threshold demonstration of
 lesion labels (stored as an ``imported`` version whose message says so: not a diagnosis).
 """
@@ -19,7 +20,11 @@ from lunglab import RESEARCH_USE_NOTICE
 from tests.conftest import PASSWORD, need_real_series
 
 CHROMIUM = Path(os.environ.get("LUNGLAB_CHROMIUM", "/usr/bin/chromium"))
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "report.png"
+REPO = Path(__file__).resolve().parents[2]
+# test-results/ is ignored: `make test` leaves the work tree clean; LUNGLAB_UPDATE_SCREENSHOTS=1
+# also refreshes the README's copy in docs/screenshots/
+SCREENSHOT = REPO / "test-results" / "report.png"
+README_SCREENSHOT = REPO / "docs" / "screenshots" / "report.png"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync",
                  "--disable-dev-shm-usage"]
@@ -114,6 +119,8 @@ def test_real_series_report_in_chromium(tmp_path: Path) -> None:
             assert (model or kind) in made_by
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOT), full_page=True)
+            if os.environ.get("LUNGLAB_UPDATE_SCREENSHOTS") == "1":
+                README_SCREENSHOT.write_bytes(SCREENSHOT.read_bytes())
             browser.close()
     finally:
         server.should_exit = True

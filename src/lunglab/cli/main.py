@@ -171,10 +171,17 @@ def datasets_list() -> None:
     """Show the open COVID-19 CT datasets LungLab knows."""
     from lunglab.io.catalog import entries as catalog
 
-    table = Table("name", "title", "license", "checksums", "url")
-    for e in catalog.load_catalog():
+    entries = catalog.load_catalog()
+    table = Table(caption="import one with `lunglab datasets import NAME`")
+    # the name is what a user types: never wrapped or cut; the other columns wrap around it
+    table.add_column("name", no_wrap=True, min_width=max(len(e.name) for e in entries))
+    table.add_column("title / url", overflow="fold", ratio=3)
+    table.add_column("license", overflow="fold", ratio=1)
+    table.add_column("sha256", overflow="fold", ratio=1)
+    for e in entries:
         known = sum(1 for f in e.files if f.sha256)
-        table.add_row(e.name, e.title, e.license, f"{known}/{len(e.files)} sha256 pinned", e.url)
+        table.add_row(e.name, f"{e.title}\n[dim]{e.url}[/dim]", e.license,
+                      f"{known}/{len(e.files)} pinned")
     Console().print(table)
 
 

@@ -161,11 +161,12 @@ def process_input(path: Path, out_dir: Path, segmenter: Any) -> dict[str, float]
 
 def _table(results: list[InputResult]) -> Table:
     table = Table(title="lunglab segment")
+    # lung mL: the whole lungs, labels 1-3 (lung without lesion + GGO + consolidation)
     for col in ("input", "lung mL", "GGO mL", "consolidation mL", "% lung involved", "seconds"):
         table.add_column(col, justify="left" if col == "input" else "right")
     for r in results:
-        if r.summary is None:
-            table.add_row(r.name, f"[red]failed: {r.error}[/red]", "", "", "", f"{r.seconds:.1f}")
+        if r.summary is None:  # the reason is printed under the table, not in a number column
+            table.add_row(r.name, "[red]failed[/red]", "", "", "", f"{r.seconds:.1f}")
         else:
             s = r.summary
             table.add_row(r.name, f"{s['lung_ml']:.1f}", f"{s['ggo_ml']:.1f}",
@@ -183,7 +184,9 @@ def segment(
     model: Annotated[str | None, typer.Option(
         help="Shipped model name or a .pt checkpoint (default: the shipped model).")] = None,
 ) -> None:
-    """Segment lung, GGO and consolidation: writes uint8 label maps (0 bg, 1 lung, 2 GGO, 3 cons).
+    """Segment lung, GGO and consolidation into uint8 label maps (lung = labels 1-3).
+
+    Labels: 0 background, 1 lung without lesion, 2 GGO, 3 consolidation.
 
     Research use only; not for clinical diagnosis.
     """
@@ -212,8 +215,12 @@ def segment(
                 console.print(f"[red]error[/red] {path.name}: {msg}")
                 results.append(InputResult(path.name, time.perf_counter() - start, None, msg))
             progress.advance(task)
-    Console().print(_table(results))
+    out = Console()
+    out.print(_table(results))
     failed = sum(r.error is not None for r in results)
+    for r in results:
+        if r.error is not None:
+            out.print(f"[red]failed[/red] {r.name}: {r.error}", soft_wrap=True)
     if failed:
         console.print(f"[red]{failed} of {len(results)} input(s) failed[/red]")
         raise typer.Exit(1)

@@ -128,13 +128,17 @@ def train(
 def models_list(project: Annotated[str, typer.Option("--project", help="Project name or id.")],
                 user: UserOpt = None) -> None:
     """Versions of a project, newest first, with state, lineage and validation Dice."""
-    from lunglab.services.training.model_versions import list_versions
+    from lunglab.services.training.model_versions import list_versions, shipped_version
 
     _, db, admin = _context(user)
     try:
-        rows = list_versions(db, admin, _project_id(db, project))
-        table = Table("id", "name", "state", "base", "seed", "studies", "val Dice (new)",
-                      "gate", "created")
+        pid = _project_id(db, project)
+        rows = list_versions(db, admin, pid)
+        v0 = shipped_version(db, pid)
+        table = Table("id")
+        table.add_column("name", no_wrap=True, min_width=len(v0.name))  # what a user types
+        for col in ("state", "base", "seed", "studies", "val Dice (new)", "gate", "created"):
+            table.add_column(col, overflow="fold")
         for m in rows:
             comp = m.comparison or {}
             dice = comp.get("new", {}).get("dice", {})
@@ -144,7 +148,14 @@ def models_list(project: Annotated[str, typer.Option("--project", help="Project 
                           " ".join(f"{k[:4]}={v:.3f}" for k, v in dice.items()),
                           "pass" if comp.get("gate", {}).get("passed") else "fail",
                           f"{m.created_at:%Y-%m-%d %H:%M}")
-        Console().print(table)
+        table.add_row("0", v0.name, v0.state, "shipped", "0", "—", "see model card", "",
+                      "with LungLab")
+        out = Console()
+        out.print(table)
+        in_use = next((m.name for m in rows if m.state == "active"), None)
+        out.print(f"in use: {in_use or v0.name}"
+                      + ("" if in_use else " (version 0, the model shipped with LungLab; its "
+                         f"card: src/lunglab/ml/weights/{v0.name}.md)"))
     finally:
         db.close()
 

@@ -24,7 +24,7 @@ class LabelSpec:
 
 
 DEFAULT_LABEL_SCHEMA: tuple[LabelSpec, ...] = (
-    LabelSpec(1, "lung", "#3c8dde"),
+    LabelSpec(1, "lung without lesion", "#3c8dde"),  # lung is labels 1-3
     LabelSpec(2, "ground-glass opacity", "#f2c12e"),
     LabelSpec(3, "consolidation", "#e0403a"),
 )

@@ -74,6 +74,8 @@ export const projectAssignments = (pid: number, username?: string) =>
 export const assignment = (aid: number) => getJson<AssignmentDetail>(`/api/assignments/${aid}`);
 export const startAssignment = (aid: number) => sendJson<AssignmentOut>("POST", `/api/assignments/${aid}/start`, {});
 export const submitAssignment = (aid: number) => sendJson<AssignmentOut>("POST", `/api/assignments/${aid}/submit`, {});
+/** A project admin or reviewer who works alone submits their own reading of the study (issue 16). */
+export const submitOwnReading = (sid: number) => sendJson<AssignmentOut>("POST", `/api/studies/${sid}/submit`, {});
 export const heartbeat = (aid: number, seconds: number) =>
   sendJson<{ active_seconds: number }>("POST", `/api/assignments/${aid}/heartbeat`, { seconds });
 export const deleteAssignment = (aid: number) => request("DELETE", `/api/assignments/${aid}`);

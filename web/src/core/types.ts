@@ -39,7 +39,7 @@ export interface CommentOut {
 }
 export interface DecisionOut {
   id: number; study_id: number; assignment_id: number | null; version_id: number; decision: "approve" | "return";
-  comment: string | null; reviewer: string; created_at: string;
+  comment: string | null; reviewer: string; created_at: string; same_person?: boolean;
 }
 export interface AssignmentDetail extends AssignmentOut { comments: CommentOut[]; decisions: DecisionOut[] }
 export interface ReviewReader {
@@ -97,7 +97,8 @@ export interface ModelVersionPublic {
 export interface Session { user: UserPublic }
 
 // ---------- shapes used by one endpoint each ----------
-export interface ModelList extends List<ModelVersionPublic> { active_id: number | null }
+export interface ShippedModel { id: 0; number: 0; name: string; state: "active" | "retired"; arch: string; card: string }
+export interface ModelList extends List<ModelVersionPublic> { active_id: number | null; shipped?: ShippedModel | null; active_name?: string | null }
 export interface TrainingData { approved: { study_id: number; version_id: number }[]; count: number }
 export interface TrainingStarted { run: RunView; job: JobPublic }
 export interface AutoAssignResult { created: AssignmentOut[]; unfilled: { study_id: number; missing: number }[] }

@@ -12,6 +12,7 @@ from lunglab.api.schemas.training import (
     ModelVersionsPublic,
     PromoteIn,
     RollbackIn,
+    ShippedModelPublic,
 )
 from lunglab.db.models_training import ModelVersion
 from lunglab.services.training import model_versions as svc
@@ -35,9 +36,13 @@ def model_public(db, mv: ModelVersion) -> ModelVersionPublic:  # type: ignore[no
 @router.get("/projects/{project_id}/models", response_model=ModelVersionsPublic)
 def list_models(project_id: int, db: SessionDep, user: CurrentUser) -> ModelVersionsPublic:
     rows = svc.list_versions(db, user, project_id)
-    active = next((m.id for m in rows if m.state == "active"), None)
+    active = next((m for m in rows if m.state == "active"), None)
+    v0 = svc.shipped_version(db, project_id)
+    shipped = ShippedModelPublic(name=v0.name, state=v0.state, arch=v0.arch,  # type: ignore[arg-type]
+                                 card=v0.card)
     return ModelVersionsPublic(data=[model_public(db, m) for m in rows], count=len(rows),
-                               active_id=active)
+                               active_id=active.id if active else None, shipped=shipped,
+                               active_name=active.name if active else v0.name)
 
 
 @router.get("/models/{version_id}", response_model=ModelVersionPublic)

@@ -19,6 +19,7 @@ from lunglab.api.schemas.collab import (
     ReturnIn,
     ReviewOut,
     ReviewReaderOut,
+    SubmitIn,
 )
 from lunglab.db.models import LabelMapVersion
 from lunglab.services.collab import assignments
@@ -59,6 +60,14 @@ def return_assignment(assignment_id: int, body: ReturnIn, db: SessionDep,
                       user: CurrentUser) -> AssignmentOut:
     a = review.return_to_reader(db, user, assignment_id, body.comment,
                                 [x.model_dump() for x in body.anchors])
+    return AssignmentOut(**assignments.assignment_facts(db, a))
+
+
+@router.post("/studies/{study_id}/submit", response_model=AssignmentOut)
+def submit_own_reading(study_id: int, body: SubmitIn, db: SessionDep,
+                       user: CurrentUser) -> AssignmentOut:
+    """A project admin or reviewer submits their own reading (one person does it all)."""
+    a = review.submit_own_reading(db, user, study_id, body.version_id)
     return AssignmentOut(**assignments.assignment_facts(db, a))
 
 

@@ -53,6 +53,8 @@ class DecisionOut(BaseModel):
     comment: str
     reviewer: str | None
     created_at: datetime | None
+    same_person: bool = Field(False, description="an approval by the reader of the approved "
+                              "version (one person read and reviewed)")
 
 
 class AssignmentDetailOut(AssignmentOut):

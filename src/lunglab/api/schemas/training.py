@@ -58,10 +58,23 @@ class ModelVersionPublic(BaseModel):
     promotion_reason: str | None
 
 
+class ShippedModelPublic(BaseModel):
+    """Version 0 of every project: the model shipped with LungLab, with its card."""
+
+    id: Literal[0] = 0
+    number: Literal[0] = 0
+    name: str
+    state: Literal["active", "retired"]
+    arch: str
+    card: str = Field(description="the model card (markdown)")
+
+
 class ModelVersionsPublic(BaseModel):
-    data: list[ModelVersionPublic]
+    data: list[ModelVersionPublic] = Field(description="the project's trained versions")
     count: int
-    active_id: int | None
+    active_id: int | None = Field(None, description="None: the shipped model (version 0) is active")
+    shipped: ShippedModelPublic | None = None
+    active_name: str | None = Field(None, description="name of the model in use")
 
 
 class PromoteIn(BaseModel):

@@ -61,7 +61,51 @@ def decision_facts(d: ReviewDecision) -> dict[str, Any]:
     return {"id": d.id, "study_id": d.study_id, "assignment_id": d.assignment_id,
             "version_id": d.version_id, "decision": d.decision, "comment": d.comment,
             "reviewer": d.reviewer.username if d.reviewer else None,
-            "created_at": aware(d.created_at)}
+            "created_at": aware(d.created_at), "same_person": same_person(d)}
+
+
+def same_person(d: ReviewDecision) -> bool:
+    """Did the reviewer approve their own reading (one person read and reviewed)?"""
+    if d.decision != "approve" or d.version_id is None:
+        return False
+    from sqlalchemy.orm import object_session
+
+    db = object_session(d)
+    v = db.get(LabelMapVersion, d.version_id) if db is not None else None
+    return v is not None and v.author_id is not None and v.author_id == d.reviewer_id
+
+
+def submit_own_reading(db: Session, user: User, study_id: int,
+                       version_id: int | None = None) -> Assignment:
+    """A project admin or reviewer who works alone reads a study and submits it for review.
+
+    The caller becomes the study's reader (an assignment of their own, which the blinding
+    rules of annotators do not need: nobody else reads), and their newest version (or
+    ``version_id``) is submitted. They may then approve it themselves; the approval records
+    that reader and reviewer were the same person.
+
+    Raises:
+        Forbidden: an annotator (they submit their assignment). Conflict: nothing saved yet,
+        or the reading is already submitted or approved.
+    """
+    from lunglab.services.collab.assignments import progress_of, submit
+
+    study = review_study(db, user, study_id)
+    a = db.scalar(select(Assignment).where(Assignment.study_id == study.id,
+                                           Assignment.user_id == user.id))
+    if a is None:
+        if db.scalar(select(LabelMapVersion.id).where(LabelMapVersion.study_id == study.id,
+                                                      LabelMapVersion.author_id == user.id)
+                     .limit(1)) is None:
+            raise Conflict("save your label map before submitting it")
+        a = Assignment(study_id=study.id, user_id=user.id, state="in_progress")
+        db.add(a)
+        db.flush()
+        p = progress_of(db, a)
+        p.start_from, p.started_at = "other", utcnow()
+        audit.record(db, user, "assignment.self", "study", study.id, assignment=a.id,
+                     note="the reviewer reads the study themself")
+    return submit(db, user, a.id, version_id)
 
 
 def final_version_id(db: Session, study_id: int) -> int | None:
@@ -217,7 +261,7 @@ def approve(db: Session, user: User, study_id: int, version_id: int,
                               comment=comment.strip()[:MAX_COMMENT]))
     db.flush()
     audit.record(db, user, "review.approve", "study", study.id, version=v.id, kind=v.kind,
-                 assignments=approved_ids)
+                 assignments=approved_ids, same_person=v.author_id == user.id)
     return d
 
 

@@ -5,7 +5,9 @@ format of :func:`lunglab.ml.train.save_checkpoint`); rows live in ``model_versio
 """
 from __future__ import annotations
 
+import json
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,53 @@ def list_versions(db: Session, user: User, project_id: int) -> list[ModelVersion
     require_role(db, user, project_id, "admin", "reviewer")
     return list(db.scalars(select(ModelVersion).where(ModelVersion.project_id == project_id)
                            .order_by(ModelVersion.id.desc())))
+
+
+@dataclass(frozen=True)
+class ShippedModel:
+    """Version 0 of every project: the model shipped with LungLab (``lunglab.ml`` weights).
+
+    It is active whenever no trained version of the project is; ``rollback(..., 0)`` returns
+    to it. It has no row in ``model_versions``: the rows are the project's trained versions.
+    """
+
+    project_id: int
+    active: bool
+    id: int = 0
+    number: int = 0
+
+    @property
+    def name(self) -> str:
+        from lunglab.ml.checkpoints import DEFAULT_MODEL
+
+        return DEFAULT_MODEL
+
+    @property
+    def state(self) -> str:
+        return "active" if self.active else "retired"
+
+    @property
+    def card(self) -> str:
+        """The model card (markdown) shipped beside the weights."""
+        from lunglab.ml.checkpoints import WEIGHTS_DIR
+
+        path = WEIGHTS_DIR / f"{self.name}.md"
+        return path.read_text(encoding="utf-8") if path.exists() else ""
+
+    @property
+    def arch(self) -> str:
+        from lunglab.ml.checkpoints import WEIGHTS_DIR
+
+        manifest = WEIGHTS_DIR / f"{self.name}.json"
+        if manifest.exists():
+            members = json.loads(manifest.read_text(encoding="utf-8")).get("members", [])
+            return "ensemble of " + " + ".join(members)
+        return "2D"
+
+
+def shipped_version(db: Session, project_id: int) -> ShippedModel:
+    """Version 0 of the project: the shipped model, active unless a trained version is."""
+    return ShippedModel(project_id=project_id, active=active_version(db, project_id) is None)
 
 
 def active_version(db: Session, project_id: int) -> ModelVersion | None:

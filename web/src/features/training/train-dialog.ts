@@ -7,6 +7,13 @@ export function trainButton(pid: number): HTMLElement {
   return h("button", { class: "primary", id: "train-btn", title: "Fine-tune the model on the approved label maps", onclick: () => void trainDialog(pid) }, "Train…");
 }
 
+/** What training still needs, and how to get it (issue 16: one admin may do it all). */
+export function trainingMissing(approved: number, needed = 2): string {
+  const more = needed - approved;
+  return more <= 0 ? "" : `Approve ${more} more stud${more === 1 ? "y" : "ies"} to train (${approved} of ${needed}): open a study, run AI, correct it, save, ` +
+    "click “Submit for review”, then “Approve” on its review page. Working alone, you may approve your own reading.";
+}
+
 async function trainDialog(pid: number): Promise<void> {
   const [data, models] = await Promise.all([api.trainingData(pid), api.models(pid)]);
   const base = h("select", { id: "train-base", "aria-label": "Base model" }, h("option", { value: "" }, "active version (else the shipped model)"),
@@ -27,7 +34,7 @@ async function trainDialog(pid: number): Promise<void> {
     h("table", { class: "form" }, h("tbody", {},
       ...([["Base model", base], ["Epochs", epochs], ["Time budget (s)", budget], ["Device", device], ["Slices per epoch", spe],
         ["Validation slices per case", vspc], ["Seed", seed], ["From scratch", scratch]] as [string, HTMLElement][]).map(([t, e]) => h("tr", {}, h("td", {}, t), h("td", {}, e))))),
-    enough ? null : h("p", { class: "error" }, "Training needs at least two studies with approved label maps."), msg,
+    enough ? null : h("p", { class: "error", id: "train-missing" }, trainingMissing(data.count)), msg,
     h("div", { class: "buttons" },
       h("button", { class: "primary", id: "train-start", disabled: !enough, onclick: async () => {
         const body: Record<string, unknown> = { epochs: Number(epochs.value), time_budget_s: Number(budget.value), device: device.value,

@@ -1,12 +1,22 @@
 /** The models page: model versions with state, lineage, validation Dice, export, promote / roll back; training runs. */
 import * as api from "../../core/api";
-import type { ProjectPublic, Session } from "../../core/types";
+import type { ProjectPublic, Session, ShippedModel } from "../../core/types";
 import { fmtTime, h, link, sayIn } from "../../ui/dom";
 import type { Cleanup } from "../../ui/page";
 import { projectNav } from "../../ui/project-nav";
 import { f3, TRAINING_LABELS as LABELS } from "../../features/training/format";
 import { promote } from "../../features/training/promote";
 import { trainButton } from "../../features/training/train-dialog";
+
+/** Disable a button that cannot act, with the reason as its tooltip and beside it. */
+function setDisabled(b: HTMLElement, off: boolean, why: string): void {
+  (b as HTMLButtonElement).disabled = off;
+  b.title = off ? why : "";
+  const note = b.nextElementSibling?.classList.contains("why-disabled") ? b.nextElementSibling : null;
+  if (off && !note) b.after(h("span", { class: "muted why-disabled", "data-for": b.id }, why));
+  else if (off && note) note.textContent = why;
+  else note?.remove();
+}
 
 export async function modelsPage(app: HTMLElement, s: Session, pid: number): Promise<Cleanup> {
   let project: ProjectPublic;
@@ -21,8 +31,14 @@ export async function modelsPage(app: HTMLElement, s: Session, pid: number): Pro
     const [ms, runs] = await Promise.all([api.models(pid), api.trainingRuns(pid)]);
     (window as unknown as { __models: unknown }).__models = ms;
     list.innerHTML = "";
-    const activeBadge = h("p", { id: "active-model" }, ms.active_id ? `Active: ${ms.data.find((m) => m.id === ms.active_id)?.name ?? ms.active_id}` : "Active: the shipped default model");
+    const shippedName = ms.shipped?.name ?? "the shipped model";
+    const activeBadge = h("p", { id: "active-model" }, ms.active_id ? `Active: ${ms.data.find((m) => m.id === ms.active_id)?.name ?? ms.active_id}`
+      : `Active: ${shippedName}, the shipped default model (version 0)`);
     list.append(activeBadge);
+    // buttons that cannot act say why (issue 16): nothing to roll back to, shipped model already in use
+    const earlier = ms.data.some((m) => m.state === "retired" && m.promoted_at);
+    setDisabled(rollbackPrev, !earlier, ms.data.length ? "No earlier promoted version to roll back to." : "No trained versions yet: train one first.");
+    setDisabled(rollbackDefault, !ms.active_id, `${shippedName} (version 0) is already the active model.`);
     const tbody = h("tbody");
     for (const m of ms.data) {
       const dice = m.metrics?.final_val_dice ?? {};
@@ -48,13 +64,21 @@ export async function modelsPage(app: HTMLElement, s: Session, pid: number): Pro
           h("div", { class: "exports" }, "Export: ", ...(["bundle", "torchscript", "onnx"] as const).flatMap((f) => [h("a", { href: api.modelExportUrl(m.id, f), download: "" }, f), " "])),
         ] : []), m.run_id ? link(`/training/runs/${m.run_id}`, "run") : null)));
     }
-    if (!ms.data.length) tbody.append(h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No trained versions yet: pre-annotation uses the shipped model.")));
+    if (ms.shipped) tbody.append(shippedRow(ms.shipped, !ms.data.length));
     list.append(h("table", { class: "worklist", id: "models-table" },
       h("thead", {}, h("tr", {}, ...["Version", "State", "Lineage", "Who / when", "Validation Dice", ""].map((t) => h("th", {}, t)))), tbody));
     runsBody.innerHTML = "";
     for (const r of runs.data) runsBody.append(h("tr", {}, h("td", {}, link(`/training/jobs/${r.job_id}`, `run ${r.id}`)), h("td", {}, `${r.state} / ${r.phase}`),
       h("td", { class: "num" }, `${r.epoch ?? 0}/${r.epochs}`), h("td", {}, fmtTime(r.created_at)), h("td", {}, r.model_version_id ? `model ${r.model_version_id}` : "—")));
   };
+  const shippedRow = (v0: ShippedModel, alone: boolean) => h("tr", { "data-model": 0, "data-state": v0.state, class: v0.state === "active" ? "active-row" : "", id: "model-v0" },
+    h("td", {}, h("strong", {}, v0.name), h("div", { class: "muted" }, `#0 · shipped with LungLab · ${v0.arch}`)),
+    h("td", {}, h("span", { class: `badge model-${v0.state}` }, v0.state)),
+    h("td", { class: "lineage" }, "—"),
+    h("td", {}, "LungLab", h("div", { class: "muted" }, "version 0 of every project")),
+    h("td", { class: "num" }, "see the model card", alone ? h("div", { class: "muted" }, "No trained versions yet: AI uses this model.") : null,
+      h("details", { class: "model-details", id: "model-card" }, h("summary", {}, "model card"), h("pre", { class: "log card-text" }, v0.card || "no card"))),
+    h("td", {}, admin && v0.state !== "active" ? h("button", { class: "rollback-model", id: "use-v0", onclick: () => rollbackDefault.click() }, "Use this model") : null));
   const rollbackPrev = h("button", { id: "rollback-previous", onclick: async () => {
     try { await api.rollbackPrevious(pid); say("Rolled back to the previously active version."); await load(); } catch (e) { say((e as Error).message, true); }
   } }, "Roll back to the previous version");

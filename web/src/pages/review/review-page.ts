@@ -99,6 +99,9 @@ export async function reviewPage(app: HTMLElement, s: Session, sid: number): Pro
   views.addEventListener("wheel", (e) => { e.preventDefault(); z = Math.max(0, Math.min(nz - 1, z + (e.deltaY > 0 ? -1 : 1))); sliceIn.value = String(z); render(); }, { passive: false });
 
   const volCell = (v: VersionPublic, l: string) => h("td", { class: "num" }, `${(v.volumes_ml?.[l] ?? 0).toFixed(1)}`);
+  // "Lung" is the whole lung everywhere (labels 1-3), as in the report, the CLI and the SEG
+  const lungCell = (v: VersionPublic) => h("td", { class: "num" }, `${["1", "2", "3"].reduce((t, l) => t + (v.volumes_ml?.[l] ?? 0), 0).toFixed(1)}`);
+  const me = s.user.username;
   async function approve(vid: number, comment = ""): Promise<void> {
     try { await api.approve(sid, vid, comment); say(`Approved version ${vid}.`); await reload(); }
     catch (e) { say((e as Error).message, true); }
@@ -146,14 +149,17 @@ export async function reviewPage(app: HTMLElement, s: Session, sid: number): Pro
     review.readers.forEach((r, i) => {
       const color = READER_COLORS[i % READER_COLORS.length];
       readersBody.append(h("tr", { "data-reader": r.username, "data-version": r.version.id },
-        h("td", {}, h("span", { class: "swatch", style: `background:${color}` }), ` ${r.username}`),
+        h("td", {}, h("span", { class: "swatch", style: `background:${color}` }), ` ${r.username}`,
+          r.username === me ? h("div", { class: "muted same-person" }, "you: reader and reviewer are the same person") : null),
         h("td", {}, h("span", { class: `badge st-${r.state}` }, r.state)), h("td", {}, `v${r.version.id}`),
-        volCell(r.version, "1"), volCell(r.version, "2"), volCell(r.version, "3"),
+        lungCell(r.version), volCell(r.version, "2"), volCell(r.version, "3"),
         h("td", { class: "num" }, fmtSeconds(r.active_seconds)), h("td", {}, r.start_from ?? ""),
         h("td", {}, h("button", { class: "approve-reader", onclick: () => approve(r.version.id) }, "Approve"), " ",
           link(`/studies/${sid}?review_copy_of=${r.version.id}`, "Edit a copy", { class: "edit-copy" }))));
       if (r.state === "submitted") returnTarget.append(h("option", { value: r.assignment_id }, r.username));
     });
+    if (!review.readers.length) readersBody.append(h("tr", { id: "no-readings" }, h("td", { colspan: 9, class: "muted" }, "No submitted readings yet. Working alone? ",
+      link(`/studies/${sid}`, "Open the study"), ", save your label map and click “Submit for review”; then approve it here.")));
     othersList.innerHTML = "";
     for (const v of review.other_versions) {
       const cons = (v as unknown as { details?: { consensus?: { method?: string } } }).details?.consensus;
@@ -168,7 +174,7 @@ export async function reviewPage(app: HTMLElement, s: Session, sid: number): Pro
     const items = [...review.comments.map((c) => ({ at: c.created_at, el: h("li", { class: "comment" }, h("strong", {}, c.author), ": ", c.text,
       c.slice_index !== null ? h("button", { class: "link", onclick: () => { z = c.slice_index!; sliceIn.value = String(z); render(); } }, ` (slice ${c.slice_index}${c.position ? ` @ ${c.position.join(", ")}` : ""})`) : null,
       h("span", { class: "muted" }, ` · ${fmtTime(c.created_at)}`)) })),
-    ...review.decisions.map((d) => ({ at: d.created_at, el: h("li", { class: `decision ${d.decision}` }, h("span", { class: `badge st-${d.decision === "approve" ? "approved" : "returned"}` }, d.decision), ` v${d.version_id} by ${d.reviewer}${d.comment ? `: ${d.comment}` : ""}`, h("span", { class: "muted" }, ` · ${fmtTime(d.created_at)}`)) }))]
+    ...review.decisions.map((d) => ({ at: d.created_at, el: h("li", { class: `decision ${d.decision}` }, h("span", { class: `badge st-${d.decision === "approve" ? "approved" : "returned"}` }, d.decision), ` v${d.version_id} by ${d.reviewer}${d.same_person ? " (reader and reviewer: the same person)" : ""}${d.comment ? `: ${d.comment}` : ""}`, h("span", { class: "muted" }, ` · ${fmtTime(d.created_at)}`)) }))]
       .sort((a, b) => a.at.localeCompare(b.at));
     for (const i of items) commentsList.append(i.el);
     if (!items.length) commentsList.append(h("li", { class: "muted" }, "No comments or decisions yet."));
@@ -193,7 +199,7 @@ export async function reviewPage(app: HTMLElement, s: Session, sid: number): Pro
         h("div", { class: "filters" }, modeSel, h("label", {}, disToggle, " Disagreement map"), sliceIn, sliceText), disInfo, views, anchorText),
       h("div", { class: "review-side" },
         h("h2", {}, "Submitted readings"),
-        h("table", { class: "worklist", id: "review-readers" }, h("thead", {}, h("tr", {}, ...["Reader", "State", "Version", "Lung mL", "GGO mL", "Cons. mL", "Active", "Start", ""].map((t) => h("th", {}, t)))), readersBody),
+        h("table", { class: "worklist", id: "review-readers" }, h("thead", {}, h("tr", {}, ...["Reader", "State", "Version", "Lung mL (1-3)", "GGO mL", "Cons. mL", "Active", "Start", ""].map((t) => h("th", {}, t)))), readersBody),
         h("h2", {}, "Consensus"),
         h("div", {}, h("button", { id: "consensus-staple", class: "primary", onclick: () => consensus("staple") }, "Build STAPLE consensus"), " ",
           h("button", { id: "consensus-majority", onclick: () => consensus("majority") }, "Build majority consensus")),

@@ -1,7 +1,7 @@
 /** The reader's assignment on the study page: start on open, active-time heartbeats, Submit for review, comments and reply. */
 import * as api from "../../core/api";
 import type { AssignmentDetail, AssignmentOut } from "../../core/types";
-import { h } from "../../ui/dom";
+import { h, link } from "../../ui/dom";
 import { isDirty, type StudyContext } from "./context";
 
 const EDITABLE = ["assigned", "in_progress", "returned"];
@@ -12,6 +12,7 @@ export async function assignmentPanel(ctx: StudyContext, box: HTMLElement, save:
   const { sid, viewer, labels, edit, dbg } = ctx;
   const replyIn = h("input", { id: "reply-text", placeholder: "Reply to the reviewer", "aria-label": "Reply to the reviewer" });
   let assignment: AssignmentDetail | null = null;
+  let canReview = ctx.session.user.is_admin;
   // active time: counted while the tab is visible and focused and there was input in the last 30 s
   let lastInput = performance.now(), activeMs = 0, lastTick = performance.now();
   const markActive = () => { lastInput = performance.now(); };
@@ -36,7 +37,7 @@ export async function assignmentPanel(ctx: StudyContext, box: HTMLElement, save:
 
   function render(): void {
     box.innerHTML = "";
-    if (!assignment) return;
+    if (!assignment) { if (canReview) renderSolo(); return; }
     const a = assignment;
     const editable = EDITABLE.includes(a.state);
     box.append(h("h2", {}, "My assignment"),
@@ -56,6 +57,21 @@ export async function assignmentPanel(ctx: StudyContext, box: HTMLElement, save:
           replyIn.value = ""; assignment = await api.assignment(a.id); render();
         } catch (e) { ctx.say((e as Error).message); }
       } }, "Reply")) : "");
+  }
+  /** An admin or reviewer without an assignment reads the study alone: submit, then approve on the review page. */
+  function renderSolo(): void {
+    box.append(h("h2", {}, "My reading"),
+      h("p", { class: "muted", id: "solo-hint" }, "Working alone? Save your label map, submit it, then approve it on the review page (recorded as read and reviewed by the same person)."),
+      h("button", { class: "primary", id: "submit-assignment", onclick: () => void submitSolo() }, "Submit for review"));
+  }
+  async function submitSolo(): Promise<void> {
+    if (isDirty(ctx) || edit.baseVersionId === null) await save();
+    try {
+      const a = await api.submitOwnReading(sid);
+      assignment = await api.assignment(a.id); dbg.assignment = assignment; render();
+      box.append(h("p", {}, link(`/studies/${sid}/review`, "Review and approve it →")));
+      ctx.say("Submitted for review.");
+    } catch (e) { ctx.say(`Submit failed: ${(e as Error).message}`); }
   }
   async function submit(): Promise<void> {
     if (!assignment) return;
@@ -78,6 +94,9 @@ export async function assignmentPanel(ctx: StudyContext, box: HTMLElement, save:
         labels.replace(new Uint8Array(labels.data.length)); edit.baseData = null; edit.savedRevision = labels.revision;
         ctx.say("Starting from an empty label map (project setting)."); ctx.sync();
       }
+      render();
+    } else {
+      if (!canReview) { const p = await api.project((await api.study(sid)).project_id); canReview = p.my_role === "admin" || p.my_role === "reviewer"; }
       render();
     }
   } catch { /* no assignments API or none: plain editing */ }
