@@ -20,6 +20,13 @@ export async function dashboardPage(app: HTMLElement, s: Session, pid: number): 
     try { d = await api.projectAgreement(pid, thr.value || "0.7"); } catch (e) { body.textContent = (e as Error).message; return; }
     (window as unknown as { __dashboard: unknown }).__dashboard = d;
     body.innerHTML = "";
+    if (d.points.length === 0) {
+      body.append(h("div", { class: "empty", id: "dash-empty" },
+        h("p", { id: "dash-summary" }, h("strong", {}, "No readings yet."), " Agreement is measured on studies with two or more submitted readings; none has them so far."),
+        h("p", { class: "muted" }, "Assign a study to two or more readers on the assignment board; once they submit, their Dice, HD95 and volume differences appear here.")));
+      return;
+    }
+    const none = (cols: number) => h("tr", {}, h("td", { colspan: cols, class: "muted" }, "None."));
     const t = (iso: string) => new Date(iso.endsWith("Z") || iso.includes("+") ? iso : iso + "Z").getTime();
     const labels = [...new Set(d.points.map((p) => p.label))];
     const byLabelSeries = labels.map((l, k) => ({ name: LABEL_NAMES[l] ?? l, color: PALETTE[k], points: d.points.filter((p) => p.label === l).map((p) => [t(p.at), p.mean_dice] as [number, number | null]).sort((a, b) => a[0] - b[0]) }));
@@ -34,7 +41,7 @@ export async function dashboardPage(app: HTMLElement, s: Session, pid: number): 
         lineChart(byReaderSeries, { yMin: 0, yMax: 1, title: `Dice vs consensus over time, by reader (${LABEL_NAMES[lab]})`, xTime: true, id: "chart-reader-time" })),
       h("h2", {}, "By reader"),
       h("table", { class: "worklist", id: "dash-readers" }, h("thead", {}, h("tr", {}, ...["Reader", "Label", "Studies", "Dice vs consensus", "Sensitivity", "Specificity"].map((x) => h("th", {}, x)))),
-        h("tbody", {}, ...d.by_reader.map((r) => h("tr", {}, h("td", {}, r.reader), h("td", {}, LABEL_NAMES[r.label] ?? r.label), h("td", { class: "num" }, String(r.studies)),
+        h("tbody", {}, ...(d.by_reader.length ? [] : [none(6)]), ...d.by_reader.map((r) => h("tr", {}, h("td", {}, r.reader), h("td", {}, LABEL_NAMES[r.label] ?? r.label), h("td", { class: "num" }, String(r.studies)),
           h("td", { class: "num" }, fmtDice(r.mean_dice_vs_consensus)), h("td", { class: "num" }, fmtDice(r.mean_sensitivity)), h("td", { class: "num" }, fmtDice(r.mean_specificity)))))),
       h("h2", {}, `Flagged (mean Dice below ${d.threshold})`),
       h("table", { class: "worklist", id: "dash-flagged" }, h("thead", {}, h("tr", {}, ...["Study", "Label", "Mean Dice", ""].map((x) => h("th", {}, x)))),

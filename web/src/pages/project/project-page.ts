@@ -7,6 +7,8 @@ import { projectNav } from "../../ui/project-nav";
 import { trainButton } from "../../features/training/train-dialog";
 import { annotateNextPanel } from "./annotate-next";
 import { importPanel } from "./import-panel";
+import { bulkAi } from "./bulk-ai";
+import { projectExports } from "./project-exports";
 
 function studyState(s: StudyPublic): string {
   if (s.state) return s.state;
@@ -26,8 +28,10 @@ export async function projectPage(app: HTMLElement, s: Session, pid: number): Pr
     ...["", "none", "queued", "running", "done", "failed"].map((v) => h("option", { value: v }, v ? `AI: ${v}` : "AI: any")));
   const tbody = h("tbody");
   const count = h("span", { class: "muted" });
+  const bulk = canImport ? bulkAi(() => void load().catch(() => null)) : null;
+  const cols = ["Study", "State", "Slices", "Last change", "AI status", "Versions"];
   const table = h("table", { class: "worklist", id: "worklist" },
-    h("thead", {}, h("tr", {}, ...["Study", "State", "Slices", "Last change", "AI status", "Versions"].map((t) => h("th", {}, t)))), tbody);
+    h("thead", {}, h("tr", {}, bulk ? h("th", { title: "Select for Run AI" }, "") : null, ...cols.map((t) => h("th", {}, t)))), tbody);
 
   let timer = 0;
   const load = async () => {
@@ -42,13 +46,14 @@ export async function projectPage(app: HTMLElement, s: Session, pid: number): Pr
           if (k === "ArrowDown") ((e.target as HTMLElement).nextElementSibling as HTMLElement | null)?.focus();
           if (k === "ArrowUp") ((e.target as HTMLElement).previousElementSibling as HTMLElement | null)?.focus();
         } },
-        h("td", {}, st.name), h("td", {}, studyState(st)), h("td", { class: "num" }, String(st.slice_count)),
+        bulk ? h("td", {}, bulk.checkbox(st)) : null, h("td", {}, st.name), h("td", {}, studyState(st)), h("td", { class: "num" }, String(st.slice_count)),
         h("td", {}, fmtTime(st.updated_at)), h("td", {}, h("span", { class: `badge ai-${st.ai_status}` }, st.ai_status)),
         h("td", { class: "num" }, String(st.version_count)));
       tbody.append(tr);
     }
     count.textContent = `${n} stud${n === 1 ? "y" : "ies"}${s.user.is_admin || project.my_role === "admin" ? " (all in project)" : " assigned to you"}`;
-    if (data.length === 0) tbody.append(h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No studies.")));
+    bulk?.setStudies(data);
+    if (data.length === 0) tbody.append(h("tr", {}, h("td", { colspan: cols.length + (bulk ? 1 : 0), class: "muted" }, q.value || ai.value ? "None match the filter." : "None.")));
   };
   q.addEventListener("input", () => { clearTimeout(timer); timer = window.setTimeout(load, 250); });
   ai.addEventListener("change", load);
@@ -76,11 +81,12 @@ export async function projectPage(app: HTMLElement, s: Session, pid: number): Pr
   app.append(h("section", { class: "card" },
     h("div", { class: "study-header" }, h("h1", {}, project.name), h("span", { class: "spacer" }), canImport ? trainButton(pid) : null,
       reviewer ? h("a", { href: `/projects/${pid}/models` , onclick: (e: Event) => { e.preventDefault(); navigate(`/projects/${pid}/models`); } }, "Models") : null), project.description ? h("p", { class: "muted" }, project.description) : null,
-    h("div", { class: "filters" }, q, ai, count), table));
+    h("div", { class: "filters" }, q, ai, count), bulk ? bulk.el : null, table));
   if (canImport) app.append(annotateNextPanel(pid));
   if (canImport) app.append(importPanel(pid, load));
+  if (canImport) app.append(projectExports(pid));
   await load();
   (tbody.querySelector("tr.study-row") as HTMLElement | null)?.focus();
   const poll = window.setInterval(() => { if (!document.hidden) load().catch(() => null); }, 15000);
-  return () => { clearInterval(poll); clearTimeout(timer); };
+  return () => { clearInterval(poll); clearTimeout(timer); bulk?.stop(); };
 }
