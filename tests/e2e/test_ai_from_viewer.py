@@ -135,3 +135,31 @@ def _wait(api, job_id: int) -> dict:  # noqa: ANN001
             return j
         time.sleep(0.5)
     raise AssertionError(f"job {job_id} did not finish")
+
+
+def test_ai_proposal_screenshots(page, server: Server) -> None:  # noqa: ANN001
+    """The AI proposal on the demo series as a radiologist sees it: axial at the mediastinum
+    (z index 90), at the lung bases (z index 25), and a coronal view. Written to test-results/,
+    and to docs/screenshots/ with LUNGLAB_SCREENSHOTS=docs/screenshots."""
+    api = server.api()
+    job = api.post_ok("/api/jobs", json={"kind": "ai-segment", "study_id": server.study_id}).json()
+    done = _wait(api, job["id"])
+    assert done["state"] == "succeeded", done
+    ai = done["result"]["version_id"]
+    login(page, server, "admin")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    open_study(page, server)
+    page.locator(f'#versions li[data-version="{ai}"] button', has_text="Load").click()
+    page.wait_for_function(f"window.__lunglab.baseVersionId === {ai}")
+    page.click("#layout-1x1")
+    page.select_option("#single-pane", "axial")
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    for name, z in (("ai-axial-mediastinum", 90), ("ai-axial-bases", 25)):
+        page.evaluate(f"window.__lunglab.viewer.setSlice('axial', {z})")
+        page.wait_for_timeout(300)
+        _shot(page, name)
+    page.select_option("#single-pane", "coronal")
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.evaluate(f"window.__lunglab.viewer.setSlice('coronal', {server.shape[1] // 2 - 20})")
+    page.wait_for_timeout(300)
+    _shot(page, "ai-coronal")
