@@ -38,7 +38,8 @@ NODULE_MIN_RADIUS_MM = 2.5
 NODULE_MAX_ELONGATION = 4.0
 """Volume over the volume of its inscribed ball: a ball is 1, a 5-diameter tube about 4."""
 HALO_MM = 4.0
-"""Lesion voxels within this distance of a nodule are its partial-volume rim."""
+"""Lesion voxels within this distance of a nodule are its partial-volume rim (and at least
+within the next slice)."""
 HALO_SHARE = 0.7
 """A lesion component with at least this share in a nodule's rim is the nodule, not a lesion."""
 WORK_MM = 2.0
@@ -96,7 +97,10 @@ def drop_dome_partial_volume(label_map: np.ndarray, hu: np.ndarray, body: np.nda
     in_band = np.bincount(lab[dist <= band_mm], minlength=n + 1)
     flat = in_band >= DOME_SHARE * np.maximum(total, 1)
     flat[0] = False
-    drop = (dist <= voxel_mm) | flat[lab]
+    flat_vox = flat[lab]
+    flat_vox = ndi.binary_dilation(flat_vox, structure=np.ones((1, 3, 3), bool)) & \
+        ~((lab > 0) & ~flat_vox)  # also the fine voxels between coarse samples
+    drop = (dist <= voxel_mm) | flat_vox
     full = _box_full(box, step, label_map.shape)
     sub = label_map[full]
     sub[_upsample(drop, step, sub.shape) & (sub >= Label.GGO)] = Label.LUNG
@@ -174,9 +178,10 @@ def nodules_to_lung(label_map: np.ndarray, hu: np.ndarray,
     nod = solid_nodules(hu[full][:, ::step, ::step], small > 0, coarse)
     if not nod.any():
         return label_map
-    near = _box(nod, coarse, HALO_MM)
+    halo_mm = max(HALO_MM, 1.01 * sampling[0])  # at least the next slice
+    near = _box(nod, coarse, halo_mm)
     rim = np.zeros(nod.shape, bool)
-    rim[near] = ndi.distance_transform_edt(~nod[near], sampling=coarse) <= HALO_MM
+    rim[near] = ndi.distance_transform_edt(~nod[near], sampling=coarse) <= halo_mm
     lab, n = ndi.label(small >= Label.GGO)
     total = np.bincount(lab.ravel(), minlength=n + 1)
     inside = np.bincount(lab[rim], minlength=n + 1)
@@ -184,7 +189,10 @@ def nodules_to_lung(label_map: np.ndarray, hu: np.ndarray,
     rim_only[0] = False
     if not rim_only.any():
         return label_map
-    to_lung = _upsample(rim_only[lab], step, sub.shape)
+    # one coarse pixel wider, so the fine voxels between coarse samples go too, but never
+    # into another (real) lesion
+    grow = ndi.binary_dilation(rim_only[lab], structure=np.ones((1, 3, 3), bool))
+    to_lung = _upsample(grow & ~((lab > 0) & ~rim_only[lab]), step, sub.shape)
     sub[to_lung & (sub >= Label.GGO)] = Label.LUNG
     return label_map
 

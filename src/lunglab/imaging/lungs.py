@@ -127,14 +127,14 @@ def _keep_lung_components(candidate: np.ndarray, hu: np.ndarray, voxel_ml: float
     return keep[lab], outside[lab]
 
 
-def lung_mask(hu: np.ndarray, spacing: Sequence[float], *, closing_mm: float = CLOSING_MM,
+def lung_mask(hu: np.ndarray, spacing: Sequence[float], *, closing_mm: float | None = None,
               work_mm: float | None = None) -> np.ndarray:
     """Anatomical mask of both lungs (see :func:`lung_and_outside_air`)."""
     return lung_and_outside_air(hu, spacing, closing_mm=closing_mm, work_mm=work_mm)[0]
 
 
 def lung_and_outside_air(hu: np.ndarray, spacing: Sequence[float], *,
-                         closing_mm: float = CLOSING_MM, work_mm: float | None = None,
+                         closing_mm: float | None = None, work_mm: float | None = None,
                          superior: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Anatomical mask of both lungs, lesions against the pleura included.
 
@@ -145,7 +145,8 @@ def lung_and_outside_air(hu: np.ndarray, spacing: Sequence[float], *,
     Args:
         hu: HU volume ``[z, y, x]`` (a single slice is ``[1, y, x]``).
         spacing: voxel size ``(x, y, z)`` in mm.
-        closing_mm: in-plane closing radius per lung.
+        closing_mm: in-plane closing radius per lung; default :data:`CLOSING_MM` up to 4
+            slices, :data:`lunglab.imaging.anatomy.VOLUME_CLOSING_MM` for volumes.
         work_mm: in-plane pixel size of the computation (finer inputs are downsampled);
             default :data:`WORK_MM` up to 4 slices, else :data:`WORK_MM_VOLUME`.
         superior: volumes only: +1 if the head is at higher slice indices, -1 if lower,
@@ -168,6 +169,8 @@ def lung_and_outside_air(hu: np.ndarray, spacing: Sequence[float], *,
 
         return lung_anatomy_3d(hu, spacing, superior=superior, closing_mm=closing_mm,
                                work_mm=work_mm or WORK_MM_VOLUME)
+    if closing_mm is None:
+        closing_mm = CLOSING_MM
     sx, sy, sz = (float(s) for s in spacing)
     shape = hu.shape
     if work_mm is None:

@@ -1,5 +1,10 @@
 """Segment a CT volume: classical lung mask + 2D lung/lesion network, batched over slices.
 
+Volumes (5+ slices): the lung is the 3D anatomical mask (:mod:`lunglab.imaging.anatomy`); the
+network labels GGO and consolidation inside it only, then :mod:`lunglab.imaging.lesion_cleanup`
+turns diaphragm partial volume and nodule rims back into lung. 1-4 slices: the lung is the
+per-slice mask united with the network's lung (:func:`combine`).
+
 Example:
     >>> from lunglab.ml import segment_volume, summarize
     >>> label_map, info = segment_volume(volume)  # doctest: +SKIP
@@ -17,13 +22,12 @@ from scipy import ndimage as ndi
 from lunglab.domain.labels import Label
 from lunglab.domain.volume import CTVolume
 from lunglab.imaging.hu import hu_window
+from lunglab.imaging.lesion_cleanup import clean_lesions
 from lunglab.imaging.lungs import fill_holes_per_slice, fill_pleural_bites, lung_and_outside_air
 from lunglab.imaging.resample import inplane_shape, resize_probabilities, resize_slices
 from lunglab.ml.models import size_divisor
 from lunglab.ml.checkpoints import DEFAULT_MODEL, LoadedModel, load_model, resolve_device
 
-BITES_MM = 2.5
-"""Pixel size at which pleural bites of the final lung are found in volumes (speed)."""
 TTA_MAX_SLICES = 4
 """Inputs with at most this many slices get 8-fold rotation/flip test-time augmentation."""
 
@@ -125,8 +129,13 @@ def predict_slices(loaded: LoadedModel | Any, hu: np.ndarray, spacing_yx: tuple[
     return out
 
 
+def superior_from_direction(direction: tuple[float, ...]) -> int:
+    """+1 if slice index grows towards the head (LPS z cosine of the slice axis > 0), else -1."""
+    return -1 if len(direction) == 9 and float(direction[8]) < -0.5 else 1
+
+
 def combine(teacher: np.ndarray, classes: np.ndarray, step: int = 1) -> np.ndarray:
-    """Label map from the anatomical lung mask and the network's classes.
+    """Label map of 1-4 slice inputs from the anatomical lung mask and the network's classes.
 
     Lung = union of the teacher mask and the network's lung and lesions, with pleural bites
     filled (convex hull facing away from the mediastinum) and holes filled; lesions are kept
@@ -177,7 +186,8 @@ class Segmenter:
         if hu.ndim != 3 or min(hu.shape) < 1:
             raise ValueError(f"expected a [z, y, x] volume, got shape {hu.shape}")
         sx, sy, _ = (float(s) for s in volume.spacing)
-        teacher, outside_air = lung_and_outside_air(hu, volume.spacing)
+        up = superior_from_direction(volume.direction)
+        teacher, outside_air = lung_and_outside_air(hu, volume.spacing, superior=up)
         zs = _z_range(teacher)
         ys, xs = _lung_box(teacher[zs], (sy, sx), _body_box(hu[zs]))
         few = hu.shape[0] <= TTA_MAX_SLICES
@@ -187,8 +197,14 @@ class Segmenter:
                                  tta=self._use_tta(hu.shape[0]))
         classes[outside_air[zs, ys, xs]] = 0  # the network may call air outside the body lung
         label_map = teacher.astype(np.uint8)
-        step = 1 if hu.shape[0] <= TTA_MAX_SLICES else max(1, round(BITES_MM / min(sx, sy)))
-        label_map[zs, ys, xs] = combine(teacher[zs, ys, xs], classes, step)
+        if few:
+            label_map[zs, ys, xs] = combine(teacher[zs, ys, xs], classes)
+            return label_map, self.info
+        # Volumes: the 3D anatomical lung is the lung; the network only labels lesions in it.
+        box = label_map[zs, ys, xs]
+        lesion = (box > 0) & (classes >= Label.GGO)
+        box[lesion] = classes[lesion]
+        clean_lesions(label_map, hu, volume.spacing, body=~outside_air, up=up)
         return label_map, self.info
 
 
