@@ -58,6 +58,20 @@ def test_import_reports_and_exits_nonzero_on_refusal(tmp_path):
     assert "duplicate" in r.stdout and "refused" in r.stdout and "bad.dcm" in r.stdout
 
 
+def test_import_of_nothing_exits_nonzero_with_a_reason(tmp_path):
+    import zipfile
+
+    env = _env(tmp_path)
+    zipfile.ZipFile(tmp_path / "empty.zip", "w").close()
+    r = _run(["import", str(tmp_path / "empty.zip"), "--project", "P"], env)
+    assert r.returncode == 1, r.stdout
+    assert "no CT series found" in r.stdout + r.stderr
+    make_ct_series(tmp_path / "ok", shape=(3, 12, 12))
+    assert _run(["import", str(tmp_path / "ok"), "--project", "P"], env).returncode == 0
+    again = _run(["import", str(tmp_path / "ok"), "--project", "P"], env)
+    assert again.returncode == 1 and "nothing was imported" in again.stdout + again.stderr
+
+
 def test_import_real_series_cli(tmp_path):
     series = need_real_series()
     r = _run(["import", str(series), "--project", "Real"], _env(tmp_path))

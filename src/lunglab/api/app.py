@@ -3,15 +3,18 @@ from __future__ import annotations
 
 import errno
 import logging
+import re
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from anyio import to_thread
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lunglab.core.about import RESEARCH_USE_NOTICE, __version__
@@ -33,6 +36,8 @@ from lunglab.api.routes import (
     versions,
 )
 from lunglab.api.routes import models as model_routes
+from lunglab.api.routes import radiographs as radiograph_routes
+from lunglab.api.schemas.errors import AUTHENTICATED, errors
 from lunglab.core.settings import Settings, get_settings
 from lunglab.db.migrate import upgrade_to_head
 from lunglab.db.session import THREADS_COVERED
@@ -118,6 +123,48 @@ class SecurityHeaders:
         return sender
 
 
+ROUTERS = (
+    # each router with what its routes may answer on top of AUTHENTICATED (401, 403, 404, 413,
+    # 422)
+    (auth.router, errors(429)), (users.router, errors(409)), (projects.router, errors(409)),
+    (studies.router, {}), (imports.router, errors(400, 409, 507)),
+    (versions.router, errors(400, 409, 507)), (jobs.router, errors(409)), (audit.router, {}),
+    (assignments.router, errors(409)), (review.router, errors(400, 409, 507)),
+    (agreement.router, {}), (audit_export.router, {}), (reports.router, {}),
+    (exports.router, errors(409, 507)), (training.router, errors(409, 507)),
+    (model_routes.router, errors(409, 507)),
+    (radiograph_routes.router, errors(400, 409)),
+)
+"""The ``responses=`` each router documents (``lunglab.api.schemas.errors``)."""
+
+
+def allowed_methods(app: FastAPI, path: str) -> set[str]:
+    """Every method the API accepts on ``path`` (empty: not an API path), from the OpenAPI
+    paths (the route table itself is private to FastAPI's lazily included routers)."""
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(app.state, "path_methods",
+                                                                   None)
+    if table is None:
+        table = []
+        for template, operations in app.openapi().get("paths", {}).items():
+            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+            table.append((re.compile(f"^{pattern}$"), {m.upper() for m in operations}))
+        app.state.path_methods = table
+    methods: set[str] = set()
+    for pattern, accepted in table:
+        if pattern.match(path):
+            methods |= accepted
+    return methods
+
+
+def method_not_allowed(methods: set[str], method: str) -> Response:
+    """``OPTIONS``: 204 with ``Allow``; any other method: 405 with ``Allow``."""
+    allow = ", ".join(sorted(methods | {"OPTIONS"}))
+    if method == "OPTIONS":
+        return Response(status_code=204, headers={"Allow": allow})
+    return JSONResponse({"detail": "Method Not Allowed"}, status_code=405,
+                        headers={"Allow": allow})
+
+
 def default_web_dist() -> Path | None:
     """``web/dist`` of a source checkout, or the copy packaged as ``lunglab/web_dist``."""
     here = Path(__file__).resolve()
@@ -156,11 +203,8 @@ def create_app(settings: Settings | None = None, *, start_runner: bool = True,
                     temporaries)
     app.state.runner = make_runner(settings)
 
-    for router in (auth.router, users.router, projects.router, studies.router, imports.router,
-                   versions.router, jobs.router, audit.router, assignments.router, review.router,
-                   agreement.router, audit_export.router, reports.router, exports.router,
-                   training.router, model_routes.router):
-        app.include_router(router, prefix="/api")
+    for router, extra in ROUTERS:
+        app.include_router(router, prefix="/api", responses={**AUTHENTICATED, **extra})
 
     @app.get("/api/health", tags=["health"])
     def health() -> dict[str, str]:
@@ -194,9 +238,19 @@ def create_app(settings: Settings | None = None, *, start_runner: bool = True,
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        msgs = [f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}"
-                for e in exc.errors()]
-        return JSONResponse({"detail": "; ".join(msgs)[:2000]}, status_code=422)
+        # FastAPI's documented array, without echoing the input back (passwords, big bodies)
+        issues = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))[:500],
+                   "type": str(e.get("type", ""))} for e in exc.errors()[:50]]
+        return JSONResponse({"detail": issues}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Starlette's 405 names only the first route of a path: list every method of the path
+        if exc.status_code == 405:
+            methods = allowed_methods(app, request.url.path)
+            if methods:
+                return method_not_allowed(methods, request.method)
+        return await http_exception_handler(request, exc)
 
     extra = {"Strict-Transport-Security": "max-age=31536000"} if settings.cookie_secure else {}
     app.add_middleware(SecurityHeaders, headers={**SECURITY_HEADERS, **extra})
@@ -208,8 +262,11 @@ def create_app(settings: Settings | None = None, *, start_runner: bool = True,
         index = dist / "index.html"
 
         @app.get("/{path:path}", include_in_schema=False)
-        def spa(path: str) -> FileResponse:
-            if path.startswith("api/"):
+        def spa(path: str, request: Request) -> FileResponse:
+            if path.startswith("api/"):  # a known API path with another method: 405, not 404
+                methods = allowed_methods(app, "/" + path)
+                if methods:
+                    return method_not_allowed(methods, request.method)  # type: ignore[return-value]
                 return JSONResponse({"detail": "not found"}, status_code=404)  # type: ignore[return-value]
             candidate = (dist / path).resolve()
             if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):

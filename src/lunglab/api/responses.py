@@ -64,8 +64,13 @@ class LargeFileResponse(FileResponse):
                 held = False
                 slots.release()
 
+        # the background task (deleting a temporary export) runs even when the client goes
+        # away mid-stream, which would skip it in FileResponse
+        background, self.background = self.background, None
         try:
             await super().__call__(scope, receive, sender)
         finally:
             if held:
                 slots.release()
+            if background is not None:
+                await background()

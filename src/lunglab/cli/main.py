@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +13,9 @@ from rich.table import Table
 from lunglab.cli.common import console, db_session
 from lunglab.cli.common import settings as current_settings
 from lunglab.core.about import RESEARCH_USE_NOTICE
+
+if TYPE_CHECKING:
+    from lunglab.services.ingest.importer import ImportOutcome
 
 app = typer.Typer(help=f"LungLab: chest CT to COVID-19 lung infection models. {RESEARCH_USE_NOTICE}",
                   no_args_is_help=True, add_completion=False)
@@ -113,7 +116,8 @@ def users_list() -> None:
     Console().print(table)
 
 
-def _import(paths: list[Path], project_name: str, *, quiet: bool = False) -> int:
+def _import(paths: list[Path], project_name: str, *, quiet: bool = False
+            ) -> list[ImportOutcome]:
     from rich.progress import Progress
 
     from lunglab.io.store import store_for
@@ -122,8 +126,7 @@ def _import(paths: list[Path], project_name: str, *, quiet: bool = False) -> int
 
     settings = current_settings()
     store = store_for(settings)
-    refused = 0
-    results = []
+    results: list[ImportOutcome] = []
     with db_session() as db, Progress(console=console, transient=quiet) as progress:
         project = get_or_create_project(db, project_name, None)
         task = progress.add_task("importing", total=len(paths))
@@ -134,23 +137,34 @@ def _import(paths: list[Path], project_name: str, *, quiet: bool = False) -> int
             progress.advance(task)
     table = Table("input / series", "status", "study", "slices", "reason / warnings")
     for o in results:
-        refused += o.status == "refused"
         colour = {"imported": "green", "duplicate": "yellow", "refused": "red"}[o.status]
         table.add_row(o.name, f"[{colour}]{o.status}[/{colour}]", str(o.study_id or ""),
                       str(o.slice_count or ""), o.reason or "; ".join(o.warnings))
     if not quiet:
         Console().print(table)
-    return refused
+    return results
 
 
 @app.command("import")
 def import_cmd(paths: Annotated[list[Path], typer.Argument(help="DICOM files/folders, .zip, NIfTI.")],
                project: Annotated[str, typer.Option("--project", help="Project name (created if "
                                                     "missing).")]) -> None:
-    """Import CT (de-identified on the way in) into a project."""
-    refused = _import(paths, project)
+    """Import CT (de-identified on the way in) into a project.
+
+    Exits 1 when an input was refused or nothing new was imported (no CT series found, or
+    every series already in the project)."""
+    results = _import(paths, project)
+    refused = sum(o.status == "refused" for o in results)
+    imported = sum(o.status == "imported" for o in results)
     if refused:
         console.print(f"[red]{refused} input(s) refused[/red]")
+        raise typer.Exit(1)
+    if not results:
+        console.print("[red]no CT series found in the inputs; nothing was imported[/red]")
+        raise typer.Exit(1)
+    if not imported:
+        console.print(f"[red]nothing was imported: all {len(results)} series are already in "
+                      f"project {project!r}[/red]")
         raise typer.Exit(1)
 
 

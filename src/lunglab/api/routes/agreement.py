@@ -4,6 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response
 
 from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
+from lunglab.api.schemas.fields import IdParam
 from lunglab.api.schemas.collab import AgreementOut, DashboardOut
 from lunglab.services.collab import agreement
 
@@ -11,14 +12,14 @@ router = APIRouter(tags=["agreement"])
 
 
 @router.get("/studies/{study_id}/agreement", response_model=AgreementOut)
-def study_agreement(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
-                    version_ids: list[int] | None = Query(None, max_length=20)) -> AgreementOut:
+def study_agreement(study_id: IdParam, db: SessionDep, user: CurrentUser, store: StoreDep,
+                    version_ids: list[IdParam] | None = Query(None, max_length=20)) -> AgreementOut:
     return AgreementOut(**agreement.study_agreement(db, store, user, study_id, version_ids))
 
 
 @router.get("/studies/{study_id}/disagreement.nii.gz", response_class=Response)
-def disagreement_map(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
-                     version_ids: list[int] | None = Query(None, max_length=20)) -> Response:
+def disagreement_map(study_id: IdParam, db: SessionDep, user: CurrentUser, store: StoreDep,
+                     version_ids: list[IdParam] | None = Query(None, max_length=20)) -> Response:
     data, n, ids = agreement.disagreement(db, store, user, study_id, version_ids)
     return Response(data, media_type="application/gzip", headers={
         "Content-Disposition": f'attachment; filename="disagreement-{study_id}.nii.gz"',
@@ -27,6 +28,6 @@ def disagreement_map(study_id: int, db: SessionDep, user: CurrentUser, store: St
 
 
 @router.get("/projects/{project_id}/agreement", response_model=DashboardOut)
-def dashboard(project_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
+def dashboard(project_id: IdParam, db: SessionDep, user: CurrentUser, store: StoreDep,
               threshold: float = Query(agreement.DEFAULT_THRESHOLD, ge=0, le=1)) -> DashboardOut:
     return DashboardOut(**agreement.dashboard(db, store, user, project_id, threshold))

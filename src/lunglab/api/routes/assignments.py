@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from lunglab.api.deps import CurrentUser, RunnerDep, SessionDep
+from lunglab.api.schemas.fields import IdParam
 from lunglab.api.schemas.collab import (
     AssignmentDetailOut,
     AssignmentOut,
@@ -30,9 +31,9 @@ def _out(db, a) -> AssignmentOut:  # type: ignore[no-untyped-def]
 
 
 @router.get("/projects/{project_id}/assignments", response_model=AssignmentsOut)
-def list_assignments(project_id: int, db: SessionDep, user: CurrentUser,
+def list_assignments(project_id: IdParam, db: SessionDep, user: CurrentUser,
                      state: str | None = None, username: str | None = None,
-                     study_id: int | None = None) -> AssignmentsOut:
+                     study_id: IdParam | None = None) -> AssignmentsOut:
     rows = svc.list_assignments(db, user, project_id, state=state, username=username,
                                 study_id=study_id)
     return AssignmentsOut(data=[_out(db, a) for a in rows], count=len(rows))
@@ -40,7 +41,7 @@ def list_assignments(project_id: int, db: SessionDep, user: CurrentUser,
 
 @router.post("/projects/{project_id}/assignments/bulk", response_model=AssignmentsOut,
              status_code=201)
-def assign_bulk(project_id: int, body: BulkAssignIn, db: SessionDep,
+def assign_bulk(project_id: IdParam, body: BulkAssignIn, db: SessionDep,
                 user: CurrentUser) -> AssignmentsOut:
     rows = svc.assign_many(db, user, project_id, body.study_ids, body.usernames)
     return AssignmentsOut(data=[_out(db, a) for a in rows], count=len(rows))
@@ -48,7 +49,7 @@ def assign_bulk(project_id: int, body: BulkAssignIn, db: SessionDep,
 
 @router.post("/projects/{project_id}/assignments/auto", response_model=AutoAssignOut,
              status_code=201)
-def assign_auto(project_id: int, body: AutoAssignIn, db: SessionDep,
+def assign_auto(project_id: IdParam, body: AutoAssignIn, db: SessionDep,
                 user: CurrentUser) -> AutoAssignOut:
     res = svc.auto_assign(db, user, project_id, body.readers_per_study,
                           usernames=body.usernames, study_ids=body.study_ids, quota=body.quota)
@@ -63,32 +64,32 @@ def my_assignments(db: SessionDep, user: CurrentUser, state: str | None = None) 
 
 
 @router.get("/assignments/{assignment_id}", response_model=AssignmentDetailOut)
-def get_assignment(assignment_id: int, db: SessionDep, user: CurrentUser) -> AssignmentDetailOut:
+def get_assignment(assignment_id: IdParam, db: SessionDep, user: CurrentUser) -> AssignmentDetailOut:
     a, _ = svc.get_assignment(db, user, assignment_id)
     facts: dict[str, Any] = {**svc.assignment_facts(db, a), **review.feedback(db, a.id)}
     return AssignmentDetailOut(**facts)
 
 
 @router.delete("/assignments/{assignment_id}", status_code=204)
-def delete_assignment(assignment_id: int, db: SessionDep, user: CurrentUser) -> Response:
+def delete_assignment(assignment_id: IdParam, db: SessionDep, user: CurrentUser) -> Response:
     svc.unassign(db, user, assignment_id)
     return Response(status_code=204)
 
 
 @router.post("/assignments/{assignment_id}/start", response_model=AssignmentOut)
-def start(assignment_id: int, db: SessionDep, user: CurrentUser) -> AssignmentOut:
+def start(assignment_id: IdParam, db: SessionDep, user: CurrentUser) -> AssignmentOut:
     return _out(db, svc.start(db, user, assignment_id))
 
 
 @router.post("/assignments/{assignment_id}/heartbeat", response_model=HeartbeatOut)
-def heartbeat(assignment_id: int, body: HeartbeatIn, db: SessionDep,
+def heartbeat(assignment_id: IdParam, body: HeartbeatIn, db: SessionDep,
               user: CurrentUser) -> HeartbeatOut:
     total = svc.heartbeat(db, user, assignment_id, body.seconds)
     return HeartbeatOut(assignment_id=assignment_id, active_seconds=total)
 
 
 @router.post("/assignments/{assignment_id}/submit", response_model=AssignmentOut)
-def submit(assignment_id: int, body: SubmitIn, db: SessionDep, user: CurrentUser,
+def submit(assignment_id: IdParam, body: SubmitIn, db: SessionDep, user: CurrentUser,
            runner: RunnerDep) -> AssignmentOut:
     a = svc.submit(db, user, assignment_id, body.version_id)
     out = _out(db, a)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from lunglab.api.deps import AdminUser, SessionDep
+from lunglab.api.schemas.fields import Offset
 from lunglab.api.schemas.resources import AuditEventPublic, AuditEventsPublic
 from lunglab.services.access import audit
 
@@ -11,7 +12,7 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 
 
 @router.get("", response_model=AuditEventsPublic)
-def list_audit(db: SessionDep, admin: AdminUser, offset: int = Query(0, ge=0),
+def list_audit(db: SessionDep, admin: AdminUser, offset: Offset = 0,
                limit: int = Query(100, ge=1, le=1000), actor: str | None = None,
                action: str | None = None) -> AuditEventsPublic:
     rows, count = audit.list_events(db, offset=offset, limit=limit, actor=actor, action=action)

@@ -13,6 +13,7 @@ from starlette.background import BackgroundTask
 
 from lunglab.api.deps import CurrentUser, SessionDep, SettingsDep, StoreDep
 from lunglab.api.responses import LargeFileResponse
+from lunglab.api.schemas.fields import IdParam
 from lunglab.services.exchange import export
 from lunglab.services.exchange import pacs
 from lunglab.services.exchange.export import ExportFile
@@ -29,32 +30,32 @@ def _send(f: ExportFile) -> FileResponse:
 
 
 @router.get("/exports/versions/{version_id}/labels.nii.gz", response_class=FileResponse)
-def labels_nifti(version_id: int, db: SessionDep, user: CurrentUser,
+def labels_nifti(version_id: IdParam, db: SessionDep, user: CurrentUser,
                  store: StoreDep) -> FileResponse:
     return _send(export.export_labels_nifti(db, store, user, version_id))
 
 
 @router.get("/exports/versions/{version_id}/seg.dcm", response_class=FileResponse)
-def labels_seg(version_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
+def labels_seg(version_id: IdParam, db: SessionDep, user: CurrentUser, store: StoreDep,
                settings: SettingsDep) -> FileResponse:
     return _send(export.export_seg(db, store, user, version_id, work_dir(settings)))
 
 
 @router.get("/exports/studies/{study_id}/ct.nii.gz", response_class=FileResponse)
-def ct_nifti(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep) -> FileResponse:
+def ct_nifti(study_id: IdParam, db: SessionDep, user: CurrentUser, store: StoreDep) -> FileResponse:
     return _send(export.export_ct_nifti(db, store, user, study_id))
 
 
 @router.get("/exports/studies/{study_id}/dicom.zip", response_class=FileResponse)
-def ct_dicom(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
-             settings: SettingsDep, seg_version_id: int | None = Query(None)) -> FileResponse:
+def ct_dicom(study_id: IdParam, db: SessionDep, user: CurrentUser, store: StoreDep,
+             settings: SettingsDep, seg_version_id: IdParam | None = Query(None)) -> FileResponse:
     """The CT series as DICOM (zip), with the SEG of ``seg_version_id`` if given."""
     return _send(export.export_ct_dicom(db, store, user, study_id, work_dir(settings),
                                         with_seg_version=seg_version_id))
 
 
 @router.post("/projects/{project_id}/exports/dataset", response_class=FileResponse)
-def dataset(project_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
+def dataset(project_id: IdParam, db: SessionDep, user: CurrentUser, store: StoreDep,
             settings: SettingsDep) -> FileResponse:
     """The project in the nnU-Net / Decathlon layout with its frozen split (zip)."""
     return _send(export.export_dataset_zip(db, store, user, project_id, work_dir(settings)))
@@ -72,18 +73,18 @@ class PacsImportIn(BaseModel):
 
 
 @router.get("/projects/{project_id}/dicomweb")
-def get_dicomweb(project_id: int, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def get_dicomweb(project_id: IdParam, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
     return pacs.get_config(db, user, project_id)
 
 
 @router.put("/projects/{project_id}/dicomweb")
-def put_dicomweb(project_id: int, body: DicomwebConfigIn, db: SessionDep,
+def put_dicomweb(project_id: IdParam, body: DicomwebConfigIn, db: SessionDep,
                  user: CurrentUser) -> dict[str, Any]:
     return pacs.set_config(db, user, project_id, body.url, body.username, body.password_env)
 
 
 @router.get("/projects/{project_id}/dicomweb/studies")
-def search_pacs(project_id: int, db: SessionDep, user: CurrentUser,
+def search_pacs(project_id: IdParam, db: SessionDep, user: CurrentUser,
                 patient_id: str | None = Query(None, max_length=64),
                 study_date: str | None = Query(None, max_length=20),
                 modality: str | None = Query(None, max_length=16),
@@ -94,13 +95,13 @@ def search_pacs(project_id: int, db: SessionDep, user: CurrentUser,
 
 
 @router.post("/projects/{project_id}/dicomweb/import")
-def import_from_pacs(project_id: int, body: PacsImportIn, db: SessionDep, user: CurrentUser,
+def import_from_pacs(project_id: IdParam, body: PacsImportIn, db: SessionDep, user: CurrentUser,
                      store: StoreDep, settings: SettingsDep) -> dict[str, Any]:
     return {"results": pacs.import_study(db, store, settings, user, project_id, body.study_uid,
                                          body.series_uid)}
 
 
 @router.post("/versions/{version_id}/dicomweb/push")
-def push_to_pacs(version_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
+def push_to_pacs(version_id: IdParam, db: SessionDep, user: CurrentUser, store: StoreDep,
                  with_ct: bool = Query(True)) -> dict[str, Any]:
     return pacs.push_version(db, store, user, version_id, with_ct=with_ct)

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from lunglab.api.deps import CurrentUser, RunnerDep, SessionDep, SettingsDep, StoreDep
+from lunglab.api.schemas.fields import IdParam, Offset
 from lunglab.api.schemas.resources import (
     ImportResult,
     ImportResults,
@@ -27,7 +28,7 @@ def _results(outcomes: list[ingest.ImportOutcome]) -> ImportResults:
 
 
 @router.post("/projects/{project_id}/import", response_model=ImportResults)
-async def import_files(project_id: int, request: Request, db: SessionDep, user: CurrentUser,
+async def import_files(project_id: IdParam, request: Request, db: SessionDep, user: CurrentUser,
                        store: StoreDep, settings: SettingsDep,
                        runner: RunnerDep) -> ImportResults:
     project = projects.require_role(db, user, project_id, *IMPORT_ROLES)
@@ -49,7 +50,7 @@ async def import_files(project_id: int, request: Request, db: SessionDep, user: 
 
 
 @router.post("/projects/{project_id}/uploads", response_model=UploadStatus, status_code=201)
-def create_upload(project_id: int, body: UploadCreate, db: SessionDep, user: CurrentUser,
+def create_upload(project_id: IdParam, body: UploadCreate, db: SessionDep, user: CurrentUser,
                   settings: SettingsDep) -> UploadStatus:
     projects.require_role(db, user, project_id, *IMPORT_ROLES)
     return UploadStatus(**uploads.create(settings, user, project_id,
@@ -62,8 +63,8 @@ def upload_status(upload_id: str, user: CurrentUser, settings: SettingsDep) -> U
 
 
 @router.put("/uploads/{upload_id}/files/{index}", response_model=ReceivedOut)
-async def upload_chunk(upload_id: str, index: int, request: Request, user: CurrentUser,
-                       settings: SettingsDep, offset: int = Query(0, ge=0)) -> ReceivedOut:
+async def upload_chunk(upload_id: str, index: Offset, request: Request, user: CurrentUser,
+                       settings: SettingsDep, offset: Offset = 0) -> ReceivedOut:
     length = int(request.headers.get("content-length") or 0)
     if length > MAX_CHUNK_BYTES:
         raise TooLarge(f"chunks are at most {MAX_CHUNK_BYTES} bytes")

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
 from lunglab.api.deps import CurrentUser, RunnerDep, SessionDep
+from lunglab.api.schemas.fields import IdParam
 from lunglab.api.schemas.resources import JobCreate, JobPublic, JobsPublic
 from lunglab.db.models import Job
 from lunglab.services import jobs as svc
@@ -30,22 +31,22 @@ def submit(body: JobCreate, db: SessionDep, user: CurrentUser, runner: RunnerDep
 
 
 @router.get("", response_model=JobsPublic)
-def list_jobs(db: SessionDep, user: CurrentUser, project_id: int | None = None,
-              study_id: int | None = None) -> JobsPublic:
+def list_jobs(db: SessionDep, user: CurrentUser, project_id: IdParam | None = None,
+              study_id: IdParam | None = None) -> JobsPublic:
     rows = svc.list_jobs(db, user, project_id=project_id, study_id=study_id)
     return JobsPublic(data=[job_public(j) for j in rows], count=len(rows))
 
 
 @router.get("/{job_id}", response_model=JobPublic)
-def get_job(job_id: int, db: SessionDep, user: CurrentUser) -> JobPublic:
+def get_job(job_id: IdParam, db: SessionDep, user: CurrentUser) -> JobPublic:
     return job_public(svc.get_job(db, user, job_id))
 
 
 @router.post("/{job_id}/cancel", response_model=JobPublic)
-def cancel(job_id: int, db: SessionDep, user: CurrentUser) -> JobPublic:
+def cancel(job_id: IdParam, db: SessionDep, user: CurrentUser) -> JobPublic:
     return job_public(svc.request_cancel(db, user, job_id))
 
 
 @router.get("/{job_id}/log", response_class=PlainTextResponse)
-def job_log(job_id: int, db: SessionDep, user: CurrentUser) -> str:
+def job_log(job_id: IdParam, db: SessionDep, user: CurrentUser) -> str:
     return svc.get_job(db, user, job_id).log

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from lunglab.api.deps import CurrentUser, SessionDep, SettingsDep, StoreDep
+from lunglab.api.schemas.fields import IdParam
 from lunglab.api.schemas.training import (
     ModelVersionPublic,
     ModelVersionsPublic,
@@ -34,7 +35,7 @@ def model_public(db, mv: ModelVersion) -> ModelVersionPublic:  # type: ignore[no
 
 
 @router.get("/projects/{project_id}/models", response_model=ModelVersionsPublic)
-def list_models(project_id: int, db: SessionDep, user: CurrentUser) -> ModelVersionsPublic:
+def list_models(project_id: IdParam, db: SessionDep, user: CurrentUser) -> ModelVersionsPublic:
     rows = svc.list_versions(db, user, project_id)
     active = next((m for m in rows if m.state == "active"), None)
     v0 = svc.shipped_version(db, project_id)
@@ -46,19 +47,19 @@ def list_models(project_id: int, db: SessionDep, user: CurrentUser) -> ModelVers
 
 
 @router.get("/models/{version_id}", response_model=ModelVersionPublic)
-def get_model(version_id: int, db: SessionDep, user: CurrentUser) -> ModelVersionPublic:
+def get_model(version_id: IdParam, db: SessionDep, user: CurrentUser) -> ModelVersionPublic:
     return model_public(db, svc.get_version(db, user, version_id))
 
 
 @router.post("/models/{version_id}/promote", response_model=ModelVersionPublic)
-def promote(version_id: int, body: PromoteIn, db: SessionDep,
+def promote(version_id: IdParam, body: PromoteIn, db: SessionDep,
             user: CurrentUser) -> ModelVersionPublic:
     mv = svc.promote(db, user, version_id, override=body.override, reason=body.reason)
     return model_public(db, mv)
 
 
 @router.post("/models/{version_id}/rollback", response_model=ModelVersionPublic)
-def rollback_to(version_id: int, db: SessionDep, user: CurrentUser) -> ModelVersionPublic:
+def rollback_to(version_id: IdParam, db: SessionDep, user: CurrentUser) -> ModelVersionPublic:
     mv = svc.get_version(db, user, version_id, roles=("admin",))
     target = svc.rollback(db, user, mv.project_id, version_id)
     assert target is not None
@@ -66,14 +67,14 @@ def rollback_to(version_id: int, db: SessionDep, user: CurrentUser) -> ModelVers
 
 
 @router.post("/projects/{project_id}/models/rollback", response_model=ModelVersionPublic | None)
-def rollback(project_id: int, body: RollbackIn, db: SessionDep,
+def rollback(project_id: IdParam, body: RollbackIn, db: SessionDep,
              user: CurrentUser) -> ModelVersionPublic | None:
     target = svc.rollback(db, user, project_id, body.version_id)
     return model_public(db, target) if target else None
 
 
 @router.get("/models/{version_id}/export", response_class=FileResponse)
-def export(version_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
+def export(version_id: IdParam, db: SessionDep, user: CurrentUser, store: StoreDep,
            settings: SettingsDep,
            format: Literal["bundle", "torchscript", "onnx"] = "bundle") -> FileResponse:
     path = export_version(db, user, store, settings.data_dir, version_id, format)

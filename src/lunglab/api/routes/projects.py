@@ -4,6 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from lunglab.api.deps import AdminUser, CurrentUser, SessionDep
+from lunglab.api.schemas.fields import IdParam
 from lunglab.api.schemas.resources import (
     AssignmentIn,
     AssignmentPublic,
@@ -39,33 +40,33 @@ def create_project(body: ProjectCreate, db: SessionDep, admin: AdminUser) -> Pro
 
 
 @router.get("/{project_id}", response_model=ProjectPublic)
-def get_project(project_id: int, db: SessionDep, user: CurrentUser) -> ProjectPublic:
+def get_project(project_id: IdParam, db: SessionDep, user: CurrentUser) -> ProjectPublic:
     p, role = svc.get_project(db, user, project_id)
     return _public(p, role)
 
 
 @router.patch("/{project_id}", response_model=ProjectPublic)
-def update_project(project_id: int, body: ProjectUpdate, db: SessionDep,
+def update_project(project_id: IdParam, body: ProjectUpdate, db: SessionDep,
                    user: CurrentUser) -> ProjectPublic:
     p = svc.update_settings(db, user, project_id, body.settings)
     return _public(p, "admin")
 
 
 @router.get("/{project_id}/members", response_model=MembersPublic)
-def list_members(project_id: int, db: SessionDep, user: CurrentUser) -> MembersPublic:
+def list_members(project_id: IdParam, db: SessionDep, user: CurrentUser) -> MembersPublic:
     rows = svc.list_members(db, user, project_id)
     data = [MemberPublic(user_id=m.user_id, username=m.user.username, role=m.role) for m in rows]
     return MembersPublic(data=data, count=len(data))
 
 
 @router.post("/{project_id}/members", response_model=MemberPublic, status_code=201)
-def add_member(project_id: int, body: MemberIn, db: SessionDep, user: CurrentUser) -> MemberPublic:
+def add_member(project_id: IdParam, body: MemberIn, db: SessionDep, user: CurrentUser) -> MemberPublic:
     m = svc.add_member(db, user, project_id, body.username, body.role)
     return MemberPublic(user_id=m.user_id, username=body.username, role=m.role)
 
 
 @router.post("/{project_id}/assignments", response_model=AssignmentPublic, status_code=201)
-def assign(project_id: int, body: AssignmentIn, db: SessionDep,
+def assign(project_id: IdParam, body: AssignmentIn, db: SessionDep,
            user: CurrentUser) -> AssignmentPublic:
     a = svc.assign(db, user, body.study_id, body.username, project_id=project_id)
     return AssignmentPublic.model_validate(a)

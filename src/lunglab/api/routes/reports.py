@@ -1,12 +1,13 @@
 """Quantification, change over time, study reports and project summaries."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
+from lunglab.api.schemas.fields import IdParam
 from lunglab.services.reports import quantify
 from lunglab.services.reports import study_report as report
 from lunglab.services.reports import summary
@@ -17,17 +18,17 @@ REPORT_CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
 
 
 @router.get("/studies/{study_id}/quantification")
-def get_quantification(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
-                       version_id: int | None = Query(None)) -> dict[str, Any]:
+def get_quantification(study_id: IdParam, db: SessionDep, user: CurrentUser, store: StoreDep,
+                       version_id: IdParam | None = Query(None)) -> dict[str, Any]:
     """Figures of the study's label map (default: the newest version the user sees)."""
     return quantify.quantify_version(db, store, user, study_id, version_id)
 
 
 @router.get("/studies/{study_id}/change")
-def get_change(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
-               baseline: int = Query(..., description="the earlier study of the same patient"),
-               version_id: int | None = Query(None),
-               baseline_version_id: int | None = Query(None)) -> dict[str, Any]:
+def get_change(study_id: IdParam, db: SessionDep, user: CurrentUser, store: StoreDep,
+               baseline: Annotated[IdParam, Query(description="the earlier study of the same patient")],
+               version_id: IdParam | None = Query(None),
+               baseline_version_id: IdParam | None = Query(None)) -> dict[str, Any]:
     """Change in involvement from ``baseline`` to this study (same pseudonymous patient)."""
     return quantify.compare_studies(db, store, user, study_id, baseline,
                                     version_id=version_id,
@@ -35,8 +36,8 @@ def get_change(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep
 
 
 @router.get("/studies/{study_id}/report.html", response_class=HTMLResponse)
-def get_report_html(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
-                    version_id: int | None = Query(None), baseline: int | None = Query(None),
+def get_report_html(study_id: IdParam, db: SessionDep, user: CurrentUser, store: StoreDep,
+                    version_id: IdParam | None = Query(None), baseline: IdParam | None = Query(None),
                     download: bool = Query(False)) -> Response:
     """The report page (download=true: as a file, project admins only)."""
     if download:
@@ -50,9 +51,9 @@ def get_report_html(study_id: int, db: SessionDep, user: CurrentUser, store: Sto
 
 
 @router.get("/studies/{study_id}/report.pdf")
-def get_report_pdf(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
-                   version_id: int | None = Query(None),
-                   baseline: int | None = Query(None)) -> Response:
+def get_report_pdf(study_id: IdParam, db: SessionDep, user: CurrentUser, store: StoreDep,
+                   version_id: IdParam | None = Query(None),
+                   baseline: IdParam | None = Query(None)) -> Response:
     """The report as PDF (project admins only; audited)."""
     data, name, media = report.export_report(db, store, user, study_id, "pdf", version_id,
                                              baseline)
@@ -61,7 +62,7 @@ def get_report_pdf(study_id: int, db: SessionDep, user: CurrentUser, store: Stor
 
 
 @router.get("/projects/{project_id}/summary.csv", response_class=PlainTextResponse)
-def get_summary_csv(project_id: int, db: SessionDep, user: CurrentUser,
+def get_summary_csv(project_id: IdParam, db: SessionDep, user: CurrentUser,
                     store: StoreDep) -> Response:
     """One row of figures per study (project admins only; audited)."""
     text = summary.summary_csv(db, store, user, project_id)
@@ -70,7 +71,7 @@ def get_summary_csv(project_id: int, db: SessionDep, user: CurrentUser,
 
 
 @router.get("/projects/{project_id}/summary.html", response_class=HTMLResponse)
-def get_summary_html(project_id: int, db: SessionDep, user: CurrentUser,
+def get_summary_html(project_id: IdParam, db: SessionDep, user: CurrentUser,
                      store: StoreDep) -> HTMLResponse:
     """Summary charts and table (project admins only; audited)."""
     return HTMLResponse(summary.summary_html(db, store, user, project_id),

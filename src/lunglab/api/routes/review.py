@@ -2,10 +2,13 @@
 the study's provenance history."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Form, UploadFile
 
 from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
 from lunglab.api.routes.versions import MAX_LABELMAP_BYTES, version_public
+from lunglab.api.schemas.fields import IdParam
 from lunglab.api.schemas.resources import VersionPublic
 from lunglab.api.schemas.collab import (
     ApproveIn,
@@ -33,7 +36,7 @@ router = APIRouter(tags=["review"])
 
 
 @router.get("/studies/{study_id}/review", response_model=ReviewOut)
-def get_review(study_id: int, db: SessionDep, user: CurrentUser) -> ReviewOut:
+def get_review(study_id: IdParam, db: SessionDep, user: CurrentUser) -> ReviewOut:
     o = review.overview(db, user, study_id)
     study = o["study"]
     readers = []
@@ -48,7 +51,7 @@ def get_review(study_id: int, db: SessionDep, user: CurrentUser) -> ReviewOut:
 
 
 @router.post("/studies/{study_id}/comments", response_model=CommentOut, status_code=201)
-def add_comment(study_id: int, body: CommentIn, db: SessionDep, user: CurrentUser) -> CommentOut:
+def add_comment(study_id: IdParam, body: CommentIn, db: SessionDep, user: CurrentUser) -> CommentOut:
     c = review.add_comment(db, user, study_id, body.text, assignment_id=body.assignment_id,
                            version_id=body.version_id, slice_index=body.slice_index,
                            position=body.position)
@@ -56,7 +59,7 @@ def add_comment(study_id: int, body: CommentIn, db: SessionDep, user: CurrentUse
 
 
 @router.post("/assignments/{assignment_id}/return", response_model=AssignmentOut)
-def return_assignment(assignment_id: int, body: ReturnIn, db: SessionDep,
+def return_assignment(assignment_id: IdParam, body: ReturnIn, db: SessionDep,
                       user: CurrentUser) -> AssignmentOut:
     a = review.return_to_reader(db, user, assignment_id, body.comment,
                                 [x.model_dump() for x in body.anchors])
@@ -64,7 +67,7 @@ def return_assignment(assignment_id: int, body: ReturnIn, db: SessionDep,
 
 
 @router.post("/studies/{study_id}/submit", response_model=AssignmentOut)
-def submit_own_reading(study_id: int, body: SubmitIn, db: SessionDep,
+def submit_own_reading(study_id: IdParam, body: SubmitIn, db: SessionDep,
                        user: CurrentUser) -> AssignmentOut:
     """A project admin or reviewer submits their own reading (one person does it all)."""
     a = review.submit_own_reading(db, user, study_id, body.version_id)
@@ -72,14 +75,14 @@ def submit_own_reading(study_id: int, body: SubmitIn, db: SessionDep,
 
 
 @router.post("/studies/{study_id}/approve", response_model=DecisionOut)
-def approve(study_id: int, body: ApproveIn, db: SessionDep, user: CurrentUser) -> DecisionOut:
+def approve(study_id: IdParam, body: ApproveIn, db: SessionDep, user: CurrentUser) -> DecisionOut:
     return DecisionOut(**review.decision_facts(
         review.approve(db, user, study_id, body.version_id, body.comment)))
 
 
 @router.post("/studies/{study_id}/review-copies", response_model=VersionPublic, status_code=201)
-def save_review_copy(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
-                           file: UploadFile, base_version_id: int = Form(...),
+def save_review_copy(study_id: IdParam, db: SessionDep, user: CurrentUser, store: StoreDep,
+                           file: UploadFile, base_version_id: Annotated[IdParam, Form()],
                            message: str = Form("", max_length=2000),
                            format: str = Form("nifti", max_length=8),
                            approve: bool = Form(False)) -> VersionPublic:
@@ -96,7 +99,7 @@ def save_review_copy(study_id: int, db: SessionDep, user: CurrentUser, store: St
 
 
 @router.post("/studies/{study_id}/consensus", response_model=ConsensusOut, status_code=201)
-def build_consensus(study_id: int, body: ConsensusIn, db: SessionDep, user: CurrentUser,
+def build_consensus(study_id: IdParam, body: ConsensusIn, db: SessionDep, user: CurrentUser,
                     store: StoreDep) -> ConsensusOut:
     res = consensus.build(db, store, user, study_id, body.method, body.version_ids, body.message)
     study = review.review_study(db, user, study_id)
@@ -105,6 +108,6 @@ def build_consensus(study_id: int, body: ConsensusIn, db: SessionDep, user: Curr
 
 
 @router.get("/studies/{study_id}/history", response_model=HistoryOut)
-def history(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep,
+def history(study_id: IdParam, db: SessionDep, user: CurrentUser, store: StoreDep,
             effort: bool = True) -> HistoryOut:
     return HistoryOut(**provenance.history(db, store, user, study_id, effort=effort))

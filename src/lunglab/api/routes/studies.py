@@ -6,6 +6,7 @@ from fastapi.responses import FileResponse
 
 from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
 from lunglab.api.responses import LargeFileResponse
+from lunglab.api.schemas.fields import IdParam, Offset
 from lunglab.api.schemas.resources import StudiesPublic, StudyPublic
 from lunglab.services.access import audit
 from lunglab.services.access import projects
@@ -28,8 +29,8 @@ def study_public(s, stats: tuple[int | None, int] | None) -> StudyPublic:  # typ
 
 
 @router.get("/projects/{project_id}/studies", response_model=StudiesPublic)
-def list_studies(project_id: int, db: SessionDep, user: CurrentUser,
-                 offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500),
+def list_studies(project_id: IdParam, db: SessionDep, user: CurrentUser,
+                 offset: Offset = 0, limit: int = Query(50, ge=1, le=500),
                  q: str | None = Query(None, max_length=100),
                  ai_status: str | None = Query(None, max_length=16)) -> StudiesPublic:
     rows, count = studies.list_studies(db, user, project_id, offset=offset, limit=limit, q=q,
@@ -40,14 +41,14 @@ def list_studies(project_id: int, db: SessionDep, user: CurrentUser,
 
 
 @router.get("/studies/{study_id}", response_model=StudyPublic)
-def get_study(study_id: int, db: SessionDep, user: CurrentUser) -> StudyPublic:
+def get_study(study_id: IdParam, db: SessionDep, user: CurrentUser) -> StudyPublic:
     s, role = projects.get_study(db, user, study_id)
     blind = user.id if role == "annotator" else None
     return study_public(s, studies.version_stats(db, [s], reader_id=blind).get(s.id))
 
 
 @router.get("/studies/{study_id}/volume.nii.gz", response_class=FileResponse)
-def get_volume(study_id: int, db: SessionDep, user: CurrentUser, store: StoreDep) -> FileResponse:
+def get_volume(study_id: IdParam, db: SessionDep, user: CurrentUser, store: StoreDep) -> FileResponse:
     s, _ = projects.get_study(db, user, study_id)
     audit.record(db, user, "study.view", "study", s.id)
     return LargeFileResponse(store.local_path(s.volume_key), media_type="application/gzip",

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 
 from lunglab.api.deps import CurrentUser, RunnerDep, SessionDep, SettingsDep
 from lunglab.api.routes.jobs import job_public
+from lunglab.api.schemas.fields import IdParam, Offset
 from lunglab.api.schemas.resources import JobPublic
 from lunglab.api.schemas.training import TrainCreate, TrainStarted
 from lunglab.services.training import active_learning
@@ -19,7 +20,7 @@ router = APIRouter(tags=["training"])
 
 
 @router.post("/projects/{project_id}/training", response_model=TrainStarted, status_code=201)
-def start(project_id: int, body: TrainCreate, db: SessionDep, user: CurrentUser,
+def start(project_id: IdParam, body: TrainCreate, db: SessionDep, user: CurrentUser,
           settings: SettingsDep, runner: RunnerDep) -> TrainStarted:
     run, job = training.start_training(db, user, project_id, body.model_dump(), settings,
                                        runner.name)
@@ -28,7 +29,7 @@ def start(project_id: int, body: TrainCreate, db: SessionDep, user: CurrentUser,
 
 
 @router.get("/projects/{project_id}/training/data")
-def training_data(project_id: int, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def training_data(project_id: IdParam, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
     training.list_runs(db, user, project_id)  # access check
     approved = approved_versions(db, project_id)
     return {"approved": [{"study_id": s, "version_id": v} for s, v in approved.items()],
@@ -36,30 +37,30 @@ def training_data(project_id: int, db: SessionDep, user: CurrentUser) -> dict[st
 
 
 @router.get("/projects/{project_id}/training/runs")
-def list_runs(project_id: int, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def list_runs(project_id: IdParam, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
     rows = [training.run_view(db, r) for r in training.list_runs(db, user, project_id)]
     return {"data": rows, "count": len(rows)}
 
 
 @router.get("/training/runs/{run_id}")
-def get_run(run_id: int, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def get_run(run_id: IdParam, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
     return training.run_view(db, training.get_run(db, user, run_id))
 
 
 @router.get("/training/jobs/{job_id}")
-def run_of_job(job_id: int, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def run_of_job(job_id: IdParam, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
     return training.run_view(db, training.run_for_job(db, user, job_id))
 
 
 @router.post("/training/runs/{run_id}/resume", response_model=JobPublic, status_code=201)
-def resume(run_id: int, db: SessionDep, user: CurrentUser, runner: RunnerDep) -> JobPublic:
+def resume(run_id: IdParam, db: SessionDep, user: CurrentUser, runner: RunnerDep) -> JobPublic:
     job = training.resume_training(db, user, run_id, runner.name)
     runner.submit(job.id, job.kind)
     return job_public(job)
 
 
 @router.get("/training/runs/{run_id}/samples/{epoch}.png", response_class=FileResponse)
-def sample(run_id: int, epoch: int, db: SessionDep, user: CurrentUser) -> FileResponse:
+def sample(run_id: IdParam, epoch: Offset, db: SessionDep, user: CurrentUser) -> FileResponse:
     path = training.sample_path(training.get_run(db, user, run_id), epoch)
     return FileResponse(path, media_type="image/png")
 
@@ -70,17 +71,22 @@ def queue(db: SessionDep, user: CurrentUser) -> dict[str, Any]:
 
 
 @router.get("/projects/{project_id}/annotate-next")
-def annotate_next(project_id: int, db: SessionDep, user: CurrentUser,
-                  limit: int = 50) -> dict[str, Any]:
+def annotate_next(project_id: IdParam, db: SessionDep, user: CurrentUser,
+                  limit: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
     rows = active_learning.annotate_next(db, user, project_id, min(limit, 500))
     return {"data": rows, "count": len(rows)}
 
 
 @router.post("/projects/{project_id}/annotate-next/refresh", response_model=JobPublic,
-             status_code=201)
-def refresh_ranking(project_id: int, db: SessionDep, user: CurrentUser,
-                    runner: RunnerDep) -> JobPublic:
-    job = jobs.submit(db, user, "rank-uncertainty", project_id=project_id,
-                      runner=runner.name)
-    runner.submit(job.id, job.kind)
+             status_code=201, responses={200: {"model": JobPublic, "description":
+                                               "a ranking job already queued or running"}})
+def refresh_ranking(project_id: IdParam, db: SessionDep, user: CurrentUser,
+                    runner: RunnerDep, response: Response) -> JobPublic:
+    """Queue a new ranking (201), or return the one already queued or running (200)."""
+    job, created = jobs.submit_once(db, user, "rank-uncertainty", project_id=project_id,
+                                    runner=runner.name)
+    if created:
+        runner.submit(job.id, job.kind)
+    else:
+        response.status_code = 200
     return job_public(job)

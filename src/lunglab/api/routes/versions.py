@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from lunglab.db.lookup import get_or_404
 from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
 from lunglab.api.responses import LargeFileResponse
+from lunglab.api.schemas.fields import IdParam
 from lunglab.api.schemas.resources import VersionPublic, VersionsPublic
 from lunglab.api.slots import LoopSlots
 from lunglab.db.models import LabelMapVersion
@@ -34,14 +35,14 @@ def version_public(v: LabelMapVersion, study) -> VersionPublic:  # type: ignore[
 
 
 @router.get("/studies/{study_id}/versions", response_model=VersionsPublic)
-def list_versions(study_id: int, db: SessionDep, user: CurrentUser) -> VersionsPublic:
+def list_versions(study_id: IdParam, db: SessionDep, user: CurrentUser) -> VersionsPublic:
     study, role = projects.get_study(db, user, study_id)
     rows = labelmaps.visible_versions(db, user, study, role)
     return VersionsPublic(data=[version_public(v, study) for v in rows], count=len(rows))
 
 
 @router.get("/versions/{version_id}/labels.nii.gz", response_class=FileResponse)
-def get_labels(version_id: int, db: SessionDep, user: CurrentUser,
+def get_labels(version_id: IdParam, db: SessionDep, user: CurrentUser,
                store: StoreDep) -> FileResponse:
     v = get_or_404(db, LabelMapVersion, version_id, "version")
     study, role = projects.get_study(db, user, v.study_id)
@@ -70,7 +71,7 @@ async def save_slot(request: Request) -> AsyncIterator[None]:
 
 
 @router.post("/studies/{study_id}/versions", response_model=VersionPublic, status_code=201)
-def save_version(study_id: int, _slot: Annotated[None, Depends(save_slot)], db: SessionDep,
+def save_version(study_id: IdParam, _slot: Annotated[None, Depends(save_slot)], db: SessionDep,
                  user: CurrentUser, store: StoreDep, file: UploadFile, request: Request,
                  response: Response,
                  base_version_id: str = Form(""), message: str = Form("", max_length=2000),

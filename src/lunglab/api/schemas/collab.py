@@ -1,12 +1,12 @@
 """Request and response schemas of the collaboration endpoints (assignment, review, agreement)."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from lunglab.api.schemas.resources import VersionPublic
+from lunglab.api.schemas.fields import Count, DbId, UtcDateTime
 
 
 class AssignmentOut(BaseModel):
@@ -17,14 +17,14 @@ class AssignmentOut(BaseModel):
     user_id: int
     username: str | None
     state: str
-    created_at: datetime | None
+    created_at: UtcDateTime | None
     start_from: str | None
     start_version_id: int | None
     submitted_version_id: int | None
     active_seconds: float
-    started_at: datetime | None
-    submitted_at: datetime | None
-    decided_at: datetime | None
+    started_at: UtcDateTime | None
+    submitted_at: UtcDateTime | None
+    decided_at: UtcDateTime | None
 
 
 class AssignmentsOut(BaseModel):
@@ -41,7 +41,7 @@ class CommentOut(BaseModel):
     text: str
     slice_index: int | None
     position: list[float] | None
-    created_at: datetime | None
+    created_at: UtcDateTime | None
 
 
 class DecisionOut(BaseModel):
@@ -52,7 +52,7 @@ class DecisionOut(BaseModel):
     decision: str
     comment: str
     reviewer: str | None
-    created_at: datetime | None
+    created_at: UtcDateTime | None
     same_person: bool = Field(False, description="an approval by the reader of the approved "
                               "version (one person read and reviewed)")
 
@@ -63,15 +63,15 @@ class AssignmentDetailOut(AssignmentOut):
 
 
 class BulkAssignIn(BaseModel):
-    study_ids: list[int] = Field(min_length=1, max_length=10_000)
+    study_ids: list[DbId] = Field(min_length=1, max_length=10_000)
     usernames: list[str] = Field(min_length=1, max_length=100)
 
 
 class AutoAssignIn(BaseModel):
-    readers_per_study: int = Field(ge=1, le=5)
+    readers_per_study: int = Field(ge=1, le=5, strict=True)
     usernames: list[str] | None = Field(default=None, max_length=1000)
-    study_ids: list[int] | None = Field(default=None, max_length=100_000)
-    quota: int | None = Field(default=None, ge=1)
+    study_ids: list[DbId] | None = Field(default=None, max_length=100_000)
+    quota: int | None = Field(default=None, ge=1, le=1_000_000, strict=True)
 
 
 class UnfilledOut(BaseModel):
@@ -94,18 +94,18 @@ class HeartbeatOut(BaseModel):
 
 
 class SubmitIn(BaseModel):
-    version_id: int | None = None
+    version_id: DbId | None = None
 
 
 class AnchorIn(BaseModel):
     text: str = Field(max_length=5000)
-    slice_index: int | None = None
+    slice_index: Count | None = None
     position: list[float] | None = Field(default=None, min_length=2, max_length=2)
 
 
 class CommentIn(AnchorIn):
-    assignment_id: int | None = None
-    version_id: int | None = None
+    assignment_id: DbId | None = None
+    version_id: DbId | None = None
 
 
 class ReturnIn(BaseModel):
@@ -114,7 +114,7 @@ class ReturnIn(BaseModel):
 
 
 class ApproveIn(BaseModel):
-    version_id: int
+    version_id: DbId
     comment: str = Field(default="", max_length=5000)
 
 
@@ -124,7 +124,7 @@ class ReviewReaderOut(BaseModel):
     state: str
     version: VersionPublic | None
     active_seconds: float
-    submitted_at: datetime | None
+    submitted_at: UtcDateTime | None
     start_from: str | None
 
 
@@ -140,7 +140,7 @@ class ReviewOut(BaseModel):
 
 class ConsensusIn(BaseModel):
     method: str = Field(default="staple", max_length=16)
-    version_ids: list[int] | None = Field(default=None, max_length=20)
+    version_ids: list[DbId] | None = Field(default=None, max_length=20)
     message: str = Field(default="", max_length=2000)
 
 

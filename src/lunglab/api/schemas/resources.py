@@ -1,10 +1,10 @@
 """Pydantic request and response schemas. ORM objects never leave the services unconverted."""
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from lunglab.api.schemas.fields import Count, DbId, UtcDateTime
 
 
 class UserPublic(BaseModel):
@@ -25,8 +25,11 @@ class LoginIn(BaseModel):
 
 
 class UserCreate(BaseModel):
-    username: str = Field(max_length=64)
-    password: str = Field(max_length=256)
+    username: str = Field(min_length=1, max_length=64,
+                          description="letters, digits, '.', '-' or '_'")
+    password: str = Field(min_length=10, max_length=256,
+                          description="at least 10 characters, at least 4 different ones, "
+                                      "not only digits")
     is_admin: bool = False
 
 
@@ -61,7 +64,7 @@ class ProjectPublic(BaseModel):
     label_schema: list[LabelSpecOut]
     settings: dict[str, Any]
     my_role: str
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class ProjectsPublic(BaseModel):
@@ -71,7 +74,7 @@ class ProjectsPublic(BaseModel):
 
 class MemberIn(BaseModel):
     username: str = Field(max_length=64)
-    role: str = Field(max_length=16)
+    role: Literal["admin", "annotator", "reviewer"]
 
 
 class MemberPublic(BaseModel):
@@ -86,7 +89,7 @@ class MembersPublic(BaseModel):
 
 
 class AssignmentIn(BaseModel):
-    study_id: int
+    study_id: DbId
     username: str = Field(max_length=64)
 
 
@@ -113,8 +116,8 @@ class StudyPublic(BaseModel):
     kvp: float | None
     series_description: str | None
     patient_key: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     ai_status: str
     ai_summary: dict[str, Any] | None
     latest_version_id: int | None
@@ -142,7 +145,7 @@ class ImportResults(BaseModel):
 
 class UploadFileIn(BaseModel):
     name: str = Field(max_length=1024)
-    size: int = Field(ge=0)
+    size: Count
 
 
 class UploadCreate(BaseModel):
@@ -172,7 +175,7 @@ class VersionPublic(BaseModel):
     author: str | None
     model_name: str | None
     parent_id: int | None
-    created_at: datetime
+    created_at: UtcDateTime
     checksum: str
     voxel_counts: dict[str, int]
     volumes_ml: dict[str, float]
@@ -186,8 +189,8 @@ class VersionsPublic(BaseModel):
 
 class JobCreate(BaseModel):
     kind: str = Field(max_length=32)
-    study_id: int | None = None
-    project_id: int | None = None
+    study_id: DbId | None = None
+    project_id: DbId | None = None
     params: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -197,9 +200,9 @@ class JobPublic(BaseModel):
     state: str
     progress: float
     message: str
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: UtcDateTime
+    started_at: UtcDateTime | None
+    finished_at: UtcDateTime | None
     requested_by: str | None
     study_id: int | None
     project_id: int | None
@@ -220,7 +223,7 @@ class AuditEventPublic(BaseModel):
     action: str
     object_type: str | None
     object_id: str | None
-    at: datetime
+    at: UtcDateTime
     details: dict[str, Any]
 
 

@@ -1,33 +1,35 @@
 """Schemas of the training, model-registry and queue endpoints."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from lunglab.api.schemas.resources import JobPublic
+from lunglab.api.schemas.fields import DbId, ShippedOrId, UtcDateTime
 
 
 class TrainCreate(BaseModel):
     """The Train dialog. Every field has a default: one more click starts a run."""
 
     model_config = ConfigDict(extra="forbid")
-    base_version_id: int | None = Field(None, description="model version; default: the active one")
-    epochs: int = Field(10, ge=1, le=1000)
+    base_version_id: DbId | None = Field(None, description="model version; default: the "
+                                          "active one")
+    epochs: int = Field(10, ge=1, le=1000, strict=True)
     time_budget_s: float | None = Field(None, gt=0, description="stop after the epoch that "
                                         "would pass this budget")
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**32 - 1, strict=True)
     from_scratch: bool = Field(False, description="random initial weights instead of a base")
     arch: str = Field("unet2d", description="only when training from scratch")
-    batch_size: int = Field(8, ge=1, le=256)
-    patch: int = Field(160, ge=32, le=1024)
+    batch_size: int = Field(8, ge=1, le=256, strict=True)
+    patch: int = Field(160, ge=32, le=1024, strict=True)
     lr: float = Field(5e-4, gt=0, lt=1)
-    slices_per_epoch: int = Field(200, ge=1)
-    val_slices_per_case: int = Field(8, ge=1, le=512)
-    cache_cases: int = Field(3, ge=1, le=64)
-    world_size: int = Field(1, ge=1, le=16, description="DDP processes (GPUs with cuda)")
+    slices_per_epoch: int = Field(200, ge=1, le=1_000_000, strict=True)
+    val_slices_per_case: int = Field(8, ge=1, le=512, strict=True)
+    cache_cases: int = Field(3, ge=1, le=64, strict=True)
+    world_size: int = Field(1, ge=1, le=16, strict=True,
+                            description="DDP processes (GPUs with cuda)")
 
 
 class TrainStarted(BaseModel):
@@ -53,8 +55,8 @@ class ModelVersionPublic(BaseModel):
     comparison: dict[str, Any] | None
     run_id: int | None
     created_by: str | None
-    created_at: datetime
-    promoted_at: datetime | None
+    created_at: UtcDateTime
+    promoted_at: UtcDateTime | None
     promotion_reason: str | None
 
 
@@ -83,5 +85,6 @@ class PromoteIn(BaseModel):
 
 
 class RollbackIn(BaseModel):
-    version_id: int | None = Field(None, description="None: the previously active version; "
-                                   "0: no project model (the shipped default)")
+    version_id: ShippedOrId | None = Field(None, description="None: the previously active "
+                                           "version; 0: no project model (the shipped "
+                                           "default)")

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from lunglab.core.times import utc_iso
 from lunglab.db.models import AuditEvent, User
 from lunglab.services.access import audit
 from lunglab.services.collab.assignments import aware
@@ -56,7 +57,7 @@ def export_csv(db: Session, actor_user: User, **filters: object) -> str:
     n = 0
     for e in db.scalars(q):
         at = aware(e.at)
-        writer.writerow([e.id, at.isoformat() if at else "", _cell(e.actor), _cell(e.action),
+        writer.writerow([e.id, utc_iso(at) if at else "", _cell(e.actor), _cell(e.action),
                          _cell(e.object_type), _cell(e.object_id),
                          _cell(json.dumps(e.details or {}, sort_keys=True, default=str))])
         n += 1

@@ -19,6 +19,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lunglab.core.times import utc_iso
 from lunglab.db.models import LabelMapVersion, Study, User
 from lunglab.db.models_collab import AgreementResult
 from lunglab.domain.labels import MAX_LABEL
@@ -93,7 +94,7 @@ def _compute(db: Session, store: VolumeStore, study: Study, versions: list[Label
                                 **res["staple"][label][i]}
         readers.append({"version_id": v.id, "reader": names[i], "labels": per_label})
     at = max((t for t in (aware(v.created_at) for v in versions) if t is not None), default=None)
-    return {"study_id": study.id, "at": at.isoformat() if at else None,
+    return {"study_id": study.id, "at": utc_iso(at) if at else None,
             "versions": [{"version_id": v.id, "reader": n}
                          for v, n in zip(versions, names, strict=True)],
             "consensus": {"version_id": consensus.id if consensus else None,

@@ -10,7 +10,7 @@ from lunglab.services.collab.agreement import compute_agreement
 from lunglab.services.jobs import JobContext, job_kind, job_row
 
 
-@job_kind("agreement")
+@job_kind("agreement", scope="study")
 def run_agreement(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Compute and cache the agreement of a study's submitted versions, so that the reviewer's
     first look does not wait for it (started when a second reader submits)."""

@@ -7,8 +7,11 @@ for a download are written to the data folder's scratch space and returned as an
 """
 from __future__ import annotations
 
+import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +95,22 @@ def export_ct_nifti(db: Session, store: VolumeStore, user: User | None,
                       "application/gzip")
 
 
+@contextmanager
+def scratch_folder(workdir: Path) -> Iterator[Path]:
+    """A new folder under ``workdir`` for one export, removed if the export fails.
+
+    On success the folder stays: the export's file is in it, and :func:`discard` removes it
+    once sent. Everything a request may refuse (not found, not allowed, bad input) is checked
+    before the folder is made.
+    """
+    folder = Path(tempfile.mkdtemp(dir=workdir))
+    try:
+        yield folder
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
 def export_seg(db: Session, store: VolumeStore, user: User | None, version_id: int,
                workdir: Path) -> ExportFile:
     """A DICOM SEG file of the version, referencing the exported CT series."""
@@ -99,9 +118,10 @@ def export_seg(db: Session, store: VolumeStore, user: User | None, version_id: i
 
     study, version = _admin_version(db, user, version_id)
     seg, _ = build_version_seg(store, study, version)
-    path = write_seg(seg, Path(tempfile.mkdtemp(dir=workdir)) / "seg.dcm")
-    audit.record(db, user, "export.seg", "version", version.id, study=study.id,
-                 sop_instance_uid=str(seg.SOPInstanceUID))
+    with scratch_folder(workdir) as scratch:
+        path = write_seg(seg, scratch / "seg.dcm")
+        audit.record(db, user, "export.seg", "version", version.id, study=study.id,
+                     sop_instance_uid=str(seg.SOPInstanceUID))
     return ExportFile(path, f"study{study.id}-seg-v{version.id}.dcm", "application/dicom",
                       temporary=True)
 
@@ -113,22 +133,24 @@ def export_ct_dicom(db: Session, store: VolumeStore, user: User | None, study_id
     from lunglab.io.export.seg import write_seg
 
     study = _admin_study(db, user, study_id)
-    scratch = Path(tempfile.mkdtemp(dir=workdir))
-    ct = ct_series(store, study)
-    files = write_ct_series(ct, scratch / "CT")
-    if with_seg_version is not None:
+    version = None
+    if with_seg_version is not None:  # checked before anything is written
         seg_study, version = _admin_version(db, user, with_seg_version)
         if seg_study.id != study.id:
             raise NotFound(f"version {with_seg_version} not found for study {study.id}")
-        seg, _ = build_version_seg(store, study, version)
-        files.append(write_seg(seg, scratch / "SEG" / "SEG000001.dcm"))
-    zpath = scratch / "export.zip"
-    with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        for f in files:
-            zf.write(f, f.relative_to(scratch).as_posix())
-            f.unlink()
-    audit.record(db, user, "export.ct_dicom", "study", study.id, instances=len(files),
-                 seg_version=with_seg_version)
+    with scratch_folder(workdir) as scratch:
+        ct = ct_series(store, study)
+        files = write_ct_series(ct, scratch / "CT")
+        if version is not None:
+            seg, _ = build_version_seg(store, study, version)
+            files.append(write_seg(seg, scratch / "SEG" / "SEG000001.dcm"))
+        zpath = scratch / "export.zip"
+        with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+            for f in files:
+                zf.write(f, f.relative_to(scratch).as_posix())
+                f.unlink()
+        audit.record(db, user, "export.ct_dicom", "study", study.id, instances=len(files),
+                     seg_version=with_seg_version)
     return ExportFile(zpath, f"study{study.id}-dicom.zip", "application/zip", temporary=True)
 
 
@@ -187,20 +209,21 @@ def write_dataset(db: Session, store: VolumeStore, user: User | None, project_id
 def export_dataset_zip(db: Session, store: VolumeStore, user: User | None, project_id: int,
                        workdir: Path) -> ExportFile:
     """The Decathlon dataset of a project as one zip."""
-    scratch = Path(tempfile.mkdtemp(dir=workdir))
-    folder, _ = write_dataset(db, store, user, project_id, scratch)
-    zpath = scratch / "dataset.zip"
-    with zipfile.ZipFile(zpath, "w", zipfile.ZIP_STORED) as zf:  # NIfTI files are gzip already
-        for f in sorted(folder.rglob("*")):
-            if f.is_file():
-                zf.write(f, f.relative_to(scratch).as_posix())
-                f.unlink()
+    project = get_or_404(db, Project, project_id, "project")
+    if user is not None:  # refused before anything is written
+        require_role(db, user, project.id, "admin")
+    with scratch_folder(workdir) as scratch:
+        folder, _ = write_dataset(db, store, user, project_id, scratch)
+        zpath = scratch / "dataset.zip"
+        with zipfile.ZipFile(zpath, "w", zipfile.ZIP_STORED) as zf:  # NIfTI files: gzip already
+            for f in sorted(folder.rglob("*")):
+                if f.is_file():
+                    zf.write(f, f.relative_to(scratch).as_posix())
+                    f.unlink()
     return ExportFile(zpath, f"{folder.name}.zip", "application/zip", temporary=True)
 
 
 def discard(export: ExportFile) -> None:
     """Delete a temporary export (its scratch folder) after it was sent."""
-    import shutil
-
     if export.temporary:
         shutil.rmtree(export.path.parent, ignore_errors=True)

@@ -30,7 +30,7 @@ def check_slices(db: Session, study_id: int, manifest: dict[str, Any], checksum:
     return None
 
 
-@job_kind("integrity-check")
+@job_kind("integrity-check", scope="project")
 def run_integrity_check(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Compare each study volume and label map with its recorded SHA-256 (slice-stored label
     maps: each slice with its digest, the manifest with the version's digest).

@@ -16,7 +16,13 @@ from __future__ import annotations
 from lunglab.services.jobs.context import JobCancelled, JobContext, JobGone, job_row
 from lunglab.services.jobs.kinds import JobFunction, job_kind, known_kinds
 from lunglab.services.jobs.queue import INTERACTIVE_KINDS, queue_for
-from lunglab.services.jobs.requests import get_job, list_jobs, request_cancel, submit
+from lunglab.services.jobs.requests import (
+    get_job,
+    list_jobs,
+    request_cancel,
+    submit,
+    submit_once,
+)
 from lunglab.services.jobs.runtime import (
     FINAL,
     execute_job,
@@ -44,4 +50,5 @@ __all__ = [
     "queued_jobs",
     "request_cancel",
     "submit",
+    "submit_once",
 ]

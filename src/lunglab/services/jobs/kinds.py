@@ -4,32 +4,66 @@ A job kind is a function ``(JobContext, params) -> result`` in a module whose na
 ``_job`` somewhere under :mod:`lunglab.services` (``services/labels/preannotate_job.py``
 registers ``ai-segment``). The registry finds those modules by their name the first time a
 kind is looked up; nothing here names them, so a new kind is one new file.
+
+A kind also says what a submission must bring (:class:`JobSpec`): the object it works on
+(``scope``: a study, a project, or nothing) and a pydantic model of its ``params``, checked
+when the job is submitted, so an incomplete job is refused (HTTP 422) instead of failing in
+the worker.
 """
 from __future__ import annotations
 
 import importlib
 import pkgutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from lunglab.services.jobs.context import JobContext
 
 JobFunction = Callable[[JobContext, dict[str, Any]], dict[str, Any]]
+Scope = Literal["study", "project"] | None
+
+
+class JobParams(BaseModel):
+    """Parameters of a kind that takes none of its own (unknown keys are refused)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What a submission of a kind must bring.
+
+    Attributes:
+        params: the model ``params`` must validate against.
+        scope: ``"study"`` (a study id is required), ``"project"`` (a project id, or a study
+            whose project it is) or None.
+    """
+
+    params: type[BaseModel] = JobParams
+    scope: Scope = None
+
+
 _KINDS: dict[str, JobFunction] = {}
+_SPECS: dict[str, JobSpec] = {}
 _SERVICES_DIR = Path(__file__).resolve().parents[1]
 _discovered = False
 
 
-def job_kind(name: str) -> Callable[[JobFunction], JobFunction]:
-    """Register a job function under ``name`` (a decorator).
+def job_kind(name: str, *, params: type[BaseModel] = JobParams,
+             scope: Scope = None) -> Callable[[JobFunction], JobFunction]:
+    """Register a job function under ``name`` (a decorator), with what a submission needs.
 
     Example:
-        >>> @job_kind("integrity-check")  # doctest: +SKIP
+        >>> @job_kind("integrity-check", scope="project")  # doctest: +SKIP
         ... def run_integrity_check(ctx, params): ...
     """
     def deco(fn: JobFunction) -> JobFunction:
         _KINDS[name] = fn
+        _SPECS[name] = JobSpec(params=params, scope=scope)
         return fn
     return deco
 
@@ -58,3 +92,9 @@ def job_function(kind: str) -> JobFunction | None:
     """The function of ``kind``, or None when no module registers it."""
     _discover()
     return _KINDS.get(kind)
+
+
+def job_spec(kind: str) -> JobSpec | None:
+    """What a submission of ``kind`` must bring, or None for an unknown kind."""
+    _discover()
+    return _SPECS.get(kind)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,16 +12,23 @@ from lunglab.db.models import Job, Study, User
 from lunglab.services.access import audit
 from lunglab.services.access.projects import get_study, require_role, role_in
 from lunglab.services.errors import Conflict, Forbidden, InvalidInput
-from lunglab.services.jobs.kinds import job_function, known_kinds
+from lunglab.services.jobs.kinds import JobSpec, job_spec, known_kinds
 from lunglab.services.jobs.runtime import FINAL, finish
 
 
 def submit(db: Session, user: User | None, kind: str, *, study_id: int | None = None,
            project_id: int | None = None, params: dict[str, Any] | None = None,
            runner: str = "local") -> Job:
-    """Create a queued job after checking the user's rights; the caller hands it to a runner."""
-    if job_function(kind) is None:
+    """Create a queued job after checking the user's rights; the caller hands it to a runner.
+
+    Raises:
+        InvalidInput: unknown kind, or the submission lacks what the kind needs (its study or
+            project, its parameters; see :class:`~lunglab.services.jobs.kinds.JobSpec`).
+    """
+    spec = job_spec(kind)
+    if spec is None:
         raise InvalidInput(f"unknown job kind {kind!r}; known: {', '.join(known_kinds())}")
+    params = checked_params(kind, spec, params or {}, study_id=study_id, project_id=project_id)
     if study_id is not None:
         if user is not None:
             study, role = get_study(db, user, study_id)
@@ -31,7 +39,7 @@ def submit(db: Session, user: User | None, kind: str, *, study_id: int | None = 
         project_id = study.project_id
     elif project_id is not None and user is not None:
         require_role(db, user, project_id, "admin")
-    job = Job(kind=kind, params=params or {}, study_id=study_id, project_id=project_id,
+    job = Job(kind=kind, params=params, study_id=study_id, project_id=project_id,
               requested_by_id=user.id if user else None, runner=runner)
     db.add(job)
     db.flush()
@@ -40,6 +48,49 @@ def submit(db: Session, user: User | None, kind: str, *, study_id: int | None = 
     audit.record(db, user, "job.submit", "job", job.id, kind=kind, study=study_id)
     db.commit()
     return job
+
+
+def submit_once(db: Session, user: User, kind: str, *, project_id: int,
+                runner: str = "local") -> tuple[Job, bool]:
+    """The project's queued or running ``kind`` job, or a new one: ``(job, created)``.
+
+    For jobs whose result replaces the previous one (the annotate-next ranking): asking again
+    while one is on its way reuses it instead of queueing another.
+    """
+    require_role(db, user, project_id, "admin")
+    pending = db.scalars(select(Job).where(Job.kind == kind, Job.project_id == project_id,
+                                           Job.state.in_(("queued", "running")))
+                         .order_by(Job.id.desc()).limit(1)).first()
+    if pending is not None:
+        return pending, False
+    return submit(db, user, kind, project_id=project_id, runner=runner), True
+
+
+def checked_params(kind: str, spec: JobSpec, params: dict[str, Any], *,
+                   study_id: int | None, project_id: int | None) -> dict[str, Any]:
+    """``params`` validated against the kind's model, with its scope present.
+
+    ``params`` may repeat the job's ``study_id`` / ``project_id`` but not name other ones
+    (the worker reads them from ``params`` first, so they must not bypass the access check).
+
+    Raises:
+        InvalidInput: what is missing or wrong, in one message.
+    """
+    if spec.scope == "study" and study_id is None:
+        raise InvalidInput(f"a {kind} job needs study_id")
+    if spec.scope == "project" and project_id is None and study_id is None:
+        raise InvalidInput(f"a {kind} job needs project_id")
+    rest = dict(params)
+    for key, value in (("study_id", study_id), ("project_id", project_id)):
+        if key in rest and rest.pop(key) != value:
+            raise InvalidInput(f"params.{key} must be the job's {key} (or left out)")
+    try:
+        checked = spec.params.model_validate(rest).model_dump(exclude_unset=True)
+    except ValidationError as exc:
+        problems = "; ".join(f"params.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                             for e in exc.errors())
+        raise InvalidInput(f"{kind} job: {problems}"[:2000]) from None
+    return {**{k: v for k, v in params.items() if k in ("study_id", "project_id")}, **checked}
 
 
 def get_job(db: Session, user: User, job_id: int) -> Job:

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from lunglab.db.models import Study
 from lunglab.db.session import session_scope
@@ -10,7 +12,16 @@ from lunglab.io.store import store_for
 from lunglab.services.jobs import JobContext, job_kind, job_row
 
 
-@job_kind("ai-segment")
+class AiSegmentParams(BaseModel):
+    """``ai-segment`` options; other keys (e.g. ``trigger``) are kept as notes."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str | None = Field(None, max_length=500, description="model file; default: the "
+                              "project's active model")
+    device: Literal["auto", "cpu", "cuda"] | None = None
+
+
+@job_kind("ai-segment", params=AiSegmentParams, scope="study")
 def run_ai_segment(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Segment lung, GGO and consolidation; save the result as an ``ai`` label-map version."""
     from lunglab.ml import segment_volume, summarize

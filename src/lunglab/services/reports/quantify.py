@@ -13,6 +13,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lunglab.core.times import utc_iso
 from lunglab.db.models import LabelMapVersion, Study, User
 from lunglab.imaging.quantify import DEFINITIONS, compare, quantify
 from lunglab.io.store import VolumeStore
@@ -49,7 +50,7 @@ def provenance(version: LabelMapVersion) -> dict[str, Any]:
     return {
         "version_id": version.id, "kind": version.kind,
         "author": version.author.username if version.author else None,
-        "model_name": version.model_name, "created_at": version.created_at.isoformat(),
+        "model_name": version.model_name, "created_at": utc_iso(version.created_at),
         "message": version.message,
         "made_by": (f"model {version.model_name}" if version.kind == "ai" and version.model_name
                     else f"reader {version.author.username}" if version.author
@@ -101,7 +102,7 @@ def related_studies(db: Session, user: User, study: Study) -> list[dict[str, Any
             can_see_study(db, user, s)
         except NotFound:
             continue
-        out.append({"id": s.id, "name": s.name, "created_at": s.created_at.isoformat()})
+        out.append({"id": s.id, "name": s.name, "created_at": utc_iso(s.created_at)})
     return out
 
 

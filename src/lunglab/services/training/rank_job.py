@@ -13,7 +13,7 @@ from lunglab.services.jobs import JobContext, job_kind
 from lunglab.services.training.active_learning import METHOD, score_study, unannotated
 
 
-@job_kind("rank-uncertainty")
+@job_kind("rank-uncertainty", scope="project")
 def run_rank(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Score every unannotated study of ``params["project_id"]`` with the active model."""
     from lunglab.ml import load_model

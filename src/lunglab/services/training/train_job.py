@@ -10,9 +10,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from lunglab.db.models import LabelMapVersion, Study
 from lunglab.db.models_training import ModelVersion, TrainingRun
@@ -67,7 +69,16 @@ def _val_cases(url: str, store: Any, snapshot: list[dict[str, int]]) -> Iterator
         yield item["study_id"], volume, ref
 
 
-@job_kind("train")
+class TrainParams(BaseModel):
+    """A ``train`` job: the run it trains (made by ``training.runs``), resumed or not."""
+
+    model_config = ConfigDict(extra="forbid")
+    run_id: int = Field(ge=1, le=2**63 - 1, strict=True)
+    resume: bool = False
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+
+@job_kind("train", params=TrainParams, scope="project")
 def run_train(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Train (or resume) the run named by ``params["run_id"]``; see the module docstring."""
     from lunglab.ml.checkpoints import resolve_device
