@@ -34,7 +34,7 @@ class ParsedSeries:
         meta: whitelisted technical attributes (see ``DEID.md``).
         warnings: things the user should know (dropped duplicates, burned-in annotation...).
         slice_count: number of slices in the volume.
-        kind: ``"dicom"`` or ``"nifti"``.
+        kind: ``"dicom"``, ``"nifti"`` or ``"picture"`` (a PNG/JPEG radiograph).
         frame_of_reference_uid_pseudo: pseudonymous FrameOfReferenceUID (DICOM only).
         sop_instance_uids_pseudo: pseudonymous SOPInstanceUIDs in slice order (DICOM only; for
             a multi-frame object one per frame, from its SOP Instance UID + frame number).
@@ -49,7 +49,7 @@ class ParsedSeries:
     meta: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
     slice_count: int = 0
-    kind: Literal["dicom", "nifti"] = "dicom"
+    kind: Literal["dicom", "nifti", "picture"] = "dicom"
     frame_of_reference_uid_pseudo: str | None = None
     sop_instance_uids_pseudo: list[str] = field(default_factory=list)
 

@@ -25,9 +25,15 @@ from lunglab.io.archive import (
     safe_relative_name,
 )
 from lunglab.io.deid.pseudonyms import burned_in_warning, patient_key, pseudo_uid, technical_meta
-from lunglab.io.dicom.series import DicomSeries, read_dicom_series
+from lunglab.io.dicom.series import DicomSeries
 from lunglab.io.limits import UploadLimits
 from lunglab.io.nifti import is_nifti_name, read_nifti
+from lunglab.io.radiograph import (
+    RadiographOptions,
+    is_picture_file,
+    parse_picture,
+    read_dicom_and_radiographs,
+)
 from lunglab.io.results import ParsedSeries, Refusal, ScanResult
 
 __all__ = ["ParsedSeries", "Refusal", "ScanResult", "UploadLimits", "scan_upload"]
@@ -62,11 +68,13 @@ def series_display_name(modality: str, slices: int, description: str | None) -> 
 def _collect(
     files: list[tuple[str, Path]], limits: UploadLimits, workdir: Path,
     refused: list[Refusal],
-) -> tuple[list[tuple[str, Path]], list[tuple[str, Path]]]:
-    """Sort inputs into DICOM candidates and NIfTI files, expanding archives."""
+) -> tuple[list[tuple[str, Path]], list[tuple[str, Path]], list[tuple[str, Path]]]:
+    """Sort inputs into DICOM candidates, NIfTI files and PNG/JPEG pictures (radiographs),
+    expanding archives."""
     budget = ExpansionBudget.from_limits(limits)
     dicom: list[tuple[str, Path]] = []
     nifti: list[tuple[str, Path]] = []
+    pictures: list[tuple[str, Path]] = []
     for index, (raw_name, path) in enumerate(files):
         try:
             name = safe_relative_name(raw_name)
@@ -89,15 +97,18 @@ def _collect(
                     refused.append(Refusal(entry_name, "archive nested deeper than "
                                            f"{limits.max_archive_depth} levels: not expanded"))
                     continue
-                (nifti if is_nifti_name(entry_name) else dicom).append((entry_name, entry_path))
+                (nifti if is_nifti_name(entry_name) else pictures
+                 if is_picture_file(entry_path) else dicom).append((entry_name, entry_path))
+        elif is_picture_file(path):
+            pictures.append((name, path))
         elif is_nifti_name(name) or kind in ("nifti", "gzip"):
             nifti.append((name, path))
         else:
             dicom.append((name, path))
-    if len(dicom) + len(nifti) > limits.max_files:
-        raise TooLarge(f"{len(dicom) + len(nifti)} files in the upload, more than the "
-                       f"limit of {limits.max_files}")
-    return dicom, nifti
+    if len(dicom) + len(nifti) + len(pictures) > limits.max_files:
+        raise TooLarge(f"{len(dicom) + len(nifti) + len(pictures)} files in the upload, more "
+                       f"than the limit of {limits.max_files}")
+    return dicom, nifti, pictures
 
 
 def _parsed_dicom(series: DicomSeries, secret: bytes) -> ParsedSeries:
@@ -156,6 +167,7 @@ def scan_upload(
     project_secret: bytes,
     limits: UploadLimits,
     workdir: Path,
+    radiograph_options: RadiographOptions | None = None,
 ) -> ScanResult:
     """Find every CT volume in an upload and de-identify it.
 
@@ -165,6 +177,8 @@ def scan_upload(
         project_secret: the project's key for pseudonyms (same key, same pseudonyms).
         limits: size caps.
         workdir: an empty folder for expanded archives, owned and removed by the caller.
+        radiograph_options: how CR/DX DICOM and PNG/JPEG radiographs are read
+            (:mod:`lunglab.io.radiograph`); each becomes a one-slice series.
 
     Returns:
         The series found (one per DICOM series or NIfTI file) and the refused inputs.
@@ -176,12 +190,20 @@ def scan_upload(
     if not project_secret:
         raise ValueError("project_secret must not be empty")
     refused: list[Refusal] = []
-    dicom, nifti = _collect(files, limits, workdir, refused)
+    dicom, nifti, pictures = _collect(files, limits, workdir, refused)
     result = ScanResult(refused=refused)
     if dicom:
-        found, dicom_refused = read_dicom_series(dicom, limits)
+        found, radiographs, dicom_refused = read_dicom_and_radiographs(
+            dicom, limits, project_secret, radiograph_options)
         result.refused.extend(dicom_refused)
         result.series.extend(_parsed_dicom(s, project_secret) for s in found)
+        result.series.extend(radiographs)
+    for name, path in pictures:
+        try:
+            result.series.append(parse_picture(name, path, project_secret, limits,
+                                               radiograph_options))
+        except InvalidInput as exc:
+            result.refused.append(Refusal(name, str(exc).removeprefix(f"{exc.source}: ")))
     for name, path in nifti:
         try:
             result.series.append(_parsed_nifti(name, path, project_secret))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from lunglab.core.settings import Settings
 from lunglab.db.models import Project, Study, User
+from lunglab.domain.radiograph import is_radiograph
 from lunglab.io.limits import UploadLimits
 from lunglab.io.store import VolumeStore
 from lunglab.services.access import audit
@@ -75,11 +76,15 @@ def import_files(
 
     Returns one outcome per series found and per refused input. Never raises for bad input.
     """
+    from lunglab.io.radiograph import RadiographOptions
     from lunglab.io.scan import scan_upload
 
+    options = RadiographOptions(  # project setting: black out suspected burned-in text
+        black_out_text=bool((project.settings or {}).get("radiograph_black_out_text")))
     with tempfile.TemporaryDirectory(dir=work_dir(settings)) as scratch:
         result = scan_upload(files, project_secret=project.pseudonym_secret.encode(),
-                             limits=upload_limits(settings), workdir=Path(scratch))
+                             limits=upload_limits(settings), workdir=Path(scratch),
+                             radiograph_options=options)
         outcomes = [ImportOutcome(r.name, "refused", reason=r.reason) for r in result.refused]
         for series in result.series:
             outcomes.append(register_series(db, store, project, actor, series))
@@ -110,6 +115,8 @@ def queue_pre_annotation(db: Session, project: Project, actor: User | None,
     job_ids = []
     for o in outcomes:
         if o.status == "imported" and o.study_id is not None:
+            if is_radiograph(getattr(db.get(Study, o.study_id), "modality", None)):
+                continue  # no AI model for radiographs yet (docs/radiographs.md)
             job = jobs.submit(db, actor, "ai-segment", study_id=o.study_id,
                               params={"trigger": "import"})
             submit(job.id, job.kind)

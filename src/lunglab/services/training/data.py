@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lunglab.db.models import LabelMapVersion, Study, User
+from lunglab.db.models_radiograph import not_radiograph
 from lunglab.db.models_training import ValidationSplit
 from lunglab.io.store import VolumeStore
 from lunglab.ml.cases import CaseRef
@@ -26,7 +27,8 @@ def approved_versions(db: Session, project_id: int) -> dict[int, int]:
     Per study, in order of preference: a consensus version a reviewer approved; the newest
     consensus version (consensus wins where there are several); the version of the newest
     ``approve`` review decision; the newest imported version. AI proposals and readers'
-    unapproved drafts are never training data.
+    unapproved drafts are never training data, nor are radiographs (the CT models train on
+    CT only; radiograph label maps are exported for a 2D model, docs/radiographs.md).
 
     Returns:
         ``{study_id: version_id}``.
@@ -36,7 +38,8 @@ def approved_versions(db: Session, project_id: int) -> dict[int, int]:
     rows = db.execute(
         select(LabelMapVersion.id, LabelMapVersion.study_id, LabelMapVersion.kind)
         .join(Study, Study.id == LabelMapVersion.study_id)
-        .where(Study.project_id == project_id).order_by(LabelMapVersion.id)).all()
+        .where(Study.project_id == project_id, not_radiograph(Study.modality))
+        .order_by(LabelMapVersion.id)).all()
     kind_of = {vid: kind for vid, _, kind in rows}
     decided: dict[int, int] = {}
     for sid, vid in db.execute(  # version_id IS NOT NULL below
