@@ -5,23 +5,22 @@
 import type { Page } from "../ui/page";
 import { homePage } from "../pages/home/home-page";
 import { projectPage } from "../pages/project/project-page";
-import { studyPage } from "../pages/study/study-page";
 import { boardPage } from "../pages/board/board-page";
 import { reviewPage } from "../pages/review/review-page";
-import { dashboardPage } from "../pages/agreement/dashboard-page";
 import { modelsPage } from "../pages/models/models-page";
 import { runRedirect, trainingJobPage } from "../pages/training-job/training-job-page";
 import { queuePage } from "../pages/queue/queue-page";
+import { agreementPage, studyOrRadiographPage } from "./study-route";
 
 export const ROUTES: [RegExp, Page][] = [
   [/^\/studies\/(\d+)\/review/, reviewPage],
   [/^\/projects\/(\d+)\/board/, boardPage],
-  [/^\/projects\/(\d+)\/agreement/, dashboardPage],
+  [/^\/projects\/(\d+)\/agreement/, agreementPage],
   [/^\/projects\/(\d+)\/models/, modelsPage],
   [/^\/training\/jobs\/(\d+)/, trainingJobPage],
   [/^\/training\/runs\/(\d+)/, runRedirect],
   [/^\/queue$/, queuePage],
-  [/^\/studies\/(\d+)/, studyPage],
+  [/^\/studies\/(\d+)/, studyOrRadiographPage],  // CT, or the 2D radiograph page
   [/^\/projects\/(\d+)/, projectPage],
 ];
 /** Any other path. */

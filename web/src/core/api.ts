@@ -10,7 +10,7 @@ import { maybeGunzip, parseNifti } from "./nifti";
 import type {
   AgreementOut, AnnotateNextItem, AssignmentDetail, AssignmentOut, AutoAssignResult, DashboardOut, HistoryOut, ImportResult,
   JobPublic, List, MemberPublic, Quantification, ModelExportFormat, ModelList, ModelVersionPublic, ProjectPublic, QueueOut, ReviewOut, RunView,
-  StudyPublic, TrainingData, TrainingStarted, UploadState, UserPublic, VersionPublic,
+  FindingsIn, RadiographAgreementOut, RadiographOut, ReadingOut, StudyPublic, TrainingData, TrainingStarted, UploadState, UserPublic, VersionPublic,
 } from "./types";
 
 export { ApiError } from "./http";
@@ -66,6 +66,13 @@ export const saveVersion = async (sid: number, form: FormData) =>
 /** A reviewer's edited copy of a reading (form as `saveVersion`, plus approve). */
 export const saveReviewCopy = async (sid: number, form: FormData) =>
   (await request("POST", `/api/studies/${sid}/review-copies`, form)).json() as Promise<VersionPublic>;
+/** Smart click (form: file = current label slices, slices, clicks JSON, three_d): the slices the
+ * interactive model changed, raw uint8 [k, y, x], and their z. Nothing is saved. */
+export async function smartClick(sid: number, form: FormData): Promise<{ z: number[]; data: Uint8Array }> {
+  const res = await request("POST", `/api/studies/${sid}/smart-click`, form);
+  const z = (res.headers.get("X-Slices") ?? "").split(",").filter((t) => t !== "").map(Number);
+  return { z, data: new Uint8Array(await maybeGunzip(await res.arrayBuffer())) };
+}
 
 // ---------- assignments (readers) ----------
 export const myAssignments = () => getJson<List<AssignmentOut>>("/api/me/assignments");
@@ -176,3 +183,14 @@ async function downloadBlob(method: string, path: string, onBytes: (received: nu
   }
   return { blob: new Blob(parts as BlobPart[], { type: res.headers.get("Content-Type") ?? "application/octet-stream" }), filename: name };
 }
+
+// ---------- chest radiographs (one-slice studies; image and label maps use the study endpoints) ----------
+export const radiograph = (sid: number) => getJson<RadiographOut>(`/api/studies/${sid}/radiograph`);
+export const saveRadiographReading = (sid: number, body: FindingsIn) =>
+  sendJson<ReadingOut>("PUT", `/api/studies/${sid}/radiograph/reading`, body);
+export const radiographAgreement = (pid: number) => getJson<RadiographAgreementOut>(`/api/projects/${pid}/radiograph-agreement`);
+/** Link targets (admins): findings CSV, a version's PNG mask, NIfTI mask and DICOM SEG (DICOM radiographs). */
+export const radiographFindingsCsvUrl = (pid: number) => `/api/projects/${pid}/exports/radiograph-findings.csv`;
+export const radiographMaskPngUrl = (vid: number) => `/api/exports/versions/${vid}/mask.png`;
+export const radiographMaskNiftiUrl = (vid: number) => `/api/exports/versions/${vid}/labels.nii.gz`;
+export const radiographSegUrl = (vid: number) => `/api/exports/versions/${vid}/radiograph-seg.dcm`;

@@ -124,3 +124,22 @@ export interface Quantification {
   [k: string]: unknown;
 }
 export type ModelExportFormat = "bundle" | "torchscript" | "onnx";
+
+// ---------- chest radiographs (docs/radiographs.md) ----------
+export type RsnaCategory = "normal" | "typical" | "indeterminate" | "atypical";
+export interface FindingsIn { category: RsnaCategory; brixia: number[] | null; rale: number[] | null; note: string }
+export interface ReadingOut {
+  study_id: number; reader: string; category: RsnaCategory; brixia: number[] | null; brixia_total: number | null;
+  rale: number[] | null; rale_total: number | null; note: string; updated_at: string | null;
+}
+export interface RadiographOut {
+  study_id: number; modality: string; source_kind: string; window: [number, number]; text_regions: [number, number, number, number][];
+  text_blacked_out: boolean; my_reading: ReadingOut | null; readings: ReadingOut[]; can_edit: boolean; ai: { available: boolean; message: string };
+}
+export interface ScoreAgreement { icc: number | null; icc_consistency: number | null; studies: number; readers: string[]; mean_by_reader: Record<string, number | null> }
+export interface RadiographAgreementOut {
+  project_id: number; studies_read: number; studies_compared: number;
+  category: { fleiss_kappa: number | null; pairs: { reader_a: string; reader_b: string; studies: number; cohen_kappa: number | null; weighted_kappa: number | null; agreement: number }[]; counts: Record<string, number> };
+  brixia: ScoreAgreement; rale: ScoreAgreement;
+  per_study: { study_id: number; study_name: string; readers: Record<string, { category: string; brixia: number | null; rale: number | null }> }[];
+}
