@@ -37,6 +37,7 @@ from lunglab.api.routes import (
 )
 from lunglab.api.routes import models as model_routes
 from lunglab.api.routes import radiographs as radiograph_routes
+from lunglab.api.routes import smart_click as smart_click_routes
 from lunglab.api.schemas.errors import AUTHENTICATED, errors
 from lunglab.core.settings import Settings, get_settings
 from lunglab.db.migrate import upgrade_to_head
@@ -134,6 +135,7 @@ ROUTERS = (
     (exports.router, errors(409, 507)), (training.router, errors(409, 507)),
     (model_routes.router, errors(409, 507)),
     (radiograph_routes.router, errors(400, 409)),
+    (smart_click_routes.router, {}),
 )
 """The ``responses=`` each router documents (``lunglab.api.schemas.errors``)."""
 

@@ -43,6 +43,8 @@ export class LabelMap {
   /** Undo memory budget in bytes (oldest steps are dropped beyond it). */
   undoBudget = 400e6;
   listeners: Array<() => void> = [];
+  /** Committed edits by name since the last save (brush, region grow, smart click...): provenance. */
+  tally: Record<string, number> = {};
 
   constructor(public g: Geometry, public data: Uint8Array) { this.recount(); }
 
@@ -81,6 +83,7 @@ export class LabelMap {
     const e = this.current; this.current = null;
     if (!e || e.n === 0) return 0;
     this.undoStack.push(e); this.redoStack = [];
+    this.tally[e.name] = (this.tally[e.name] ?? 0) + 1;
     let total = this.undoStack.reduce((s, x) => s + x.bytes, 0);
     while (total > this.undoBudget && this.undoStack.length > 1) total -= this.undoStack.shift()!.bytes;
     this.stable++; this.changed();

@@ -46,6 +46,8 @@ export class StudyViewer implements ViewerState {
   paintingView: SliceView | null = null;
   onChange: Array<() => void> = [];
   onHover: Array<() => void> = [];
+  /** Smart click tool: a left click (positive) or right / Shift click (negative) on an axial voxel. */
+  onSmartClick: Array<(vox: Vec3, positive: boolean) => void> = [];
   private raf = 0;
 
   constructor(public ct: CtVolume, public labels: LabelMap, zUpIsSuperior: boolean) {
@@ -161,6 +163,10 @@ export class StudyViewer implements ViewerState {
       this.activeView = v;
       const vox = v.voxelAt(e.offsetX, e.offsetY);
       const base = { x: e.clientX, y: e.clientY, ww: this.windowWidth, wl: this.windowLevel, pan: [...v.pan] as [number, number], last: null, moved: false };
+      if (this.tool === "smart" && vox && v.plane.normal === 2 && (e.button === 0 || e.button === 2)) {
+        for (const f of this.onSmartClick) f(vox, e.button === 0 && !e.shiftKey);
+        return;
+      }
       if (e.button === 1 || (e.button === 0 && e.shiftKey)) { drag = { kind: "pan", ...base }; return; }
       if (e.button === 2) { drag = { kind: "wl", ...base }; return; }
       if (e.button !== 0) return;

@@ -5,7 +5,7 @@
 import type { CtVolume, LabelMap } from "../core/volume";
 import type { Vec3 } from "../core/plane";
 
-export type Tool = "navigate" | "brush" | "eraser" | "threshold" | "grow" | "box";
+export type Tool = "navigate" | "brush" | "eraser" | "threshold" | "grow" | "box" | "smart";
 
 export const WINDOW_PRESETS = [
   { name: "Lung", width: 1500, level: -600 },

@@ -76,10 +76,13 @@ def save_version(study_id: IdParam, _slot: Annotated[None, Depends(save_slot)], 
                  response: Response,
                  base_version_id: str = Form(""), message: str = Form("", max_length=2000),
                  format: str = Form("nifti", max_length=8),
-                 slices: str = Form("", max_length=50_000)) -> VersionPublic:
+                 slices: str = Form("", max_length=50_000),
+                 edit_counts: str = Form("", max_length=2000)) -> VersionPublic:
     """Save a new version: the whole map (``nifti`` or ``raw``) or, with ``format=slices``,
     only the axial slices that changed against ``base_version_id`` (raw uint8 ``[k, y, x]``,
     gzip when the file name ends ``.gz``; their z indices in ``slices``, comma-separated).
+    ``edit_counts`` (JSON, e.g. ``{"smart_clicks": 3, "brush_strokes": 2}``) says how the edit
+    was made; it is kept with the version for the correction-effort figures.
 
     ``Server-Timing`` tells how long the save waited for a slot and how long it took."""
     t0 = time.perf_counter()
@@ -98,11 +101,13 @@ def save_version(study_id: IdParam, _slot: Annotated[None, Depends(save_slot)], 
     if format == "slices":
         edit = label_formats.parse_slice_edit(data, file.filename or "slices", slices, study)
         v = labelmaps.save_version(db, store, user, study_id, edit=edit, access=access,
-                                   base_version_id=base, kind="human", message=message)
+                                   base_version_id=base, kind="human", message=message,
+                                   details=label_formats.edit_counts_details(edit_counts))
     else:
         labels = label_formats.parse_upload(data, file.filename or "labels", format, study)
         v = labelmaps.save_version(db, store, user, study_id, labels, base_version_id=base,
-                                   kind="human", message=message, access=access)
+                                   kind="human", message=message, access=access,
+                                   details=label_formats.edit_counts_details(edit_counts))
     wait = getattr(request.state, "slot_wait_ms", 0.0)
     response.headers["Server-Timing"] = (f"slot;dur={wait:.1f}, "
                                          f"save;dur={(time.perf_counter() - t0) * 1000:.1f}")

@@ -59,6 +59,15 @@ def correction_effort(store: VolumeStore, start: LabelMapVersion | None,
     return out
 
 
+def edit_counts(versions: list[LabelMapVersion]) -> dict[str, int]:
+    """Smart clicks, brush strokes, ... summed over a reader's versions (their ``edit_counts``)."""
+    total: dict[str, int] = {"smart_clicks": 0, "brush_strokes": 0}
+    for v in versions:
+        for key, n in ((v.details or {}).get("edit_counts") or {}).items():
+            total[key] = total.get(key, 0) + int(n)
+    return total
+
+
 def history(db: Session, store: VolumeStore, user: User, study_id: int, *,
             effort: bool = True) -> dict[str, Any]:
     """The study's history as the caller may see it.
@@ -95,6 +104,10 @@ def history(db: Session, store: VolumeStore, user: User, study_id: int, *,
         if effort and leaf is not None and leaf in by_id:
             start = by_id.get(p.start_version_id) if p and p.start_version_id else None
             entry["effort"] = correction_effort(store, start, ai, by_id[leaf])
+        own_chain = [by_id[i] for i in entry["chain"] if by_id[i].author_id == a.user_id]
+        entry["edit_counts"] = edit_counts(own_chain)
+        if entry["effort"] is not None:
+            entry["effort"].update(entry["edit_counts"])
         readers.append(entry)
     dq = select(ReviewDecision).where(ReviewDecision.study_id == study.id)
     if role == "annotator":
@@ -107,6 +120,7 @@ def history(db: Session, store: VolumeStore, user: User, study_id: int, *,
         "inputs": None if role == "annotator"  # blinding: other readers' version ids
         else (v.details or {}).get("consensus", {}).get("inputs"),
         "review_copy_of": (v.details or {}).get("review_copy_of"),
+        "edit_counts": (v.details or {}).get("edit_counts"),
     } for v in visible]
     audit.record(db, user, "study.history_view", "study", study.id)
     return {"study_id": study.id, "ai_version_id": ai.id if ai and ai.id in by_id else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -128,3 +129,28 @@ def encode_labelmap(labels: np.ndarray, study: Study) -> bytes:
     grid = CTVolume(np.empty((0, 0, 0), np.int16), tuple(study.spacing),  # type: ignore[arg-type]
                     tuple(study.origin), tuple(study.direction))  # type: ignore[arg-type]
     return encode_nifti_gz(labels.astype(np.uint8, copy=False), grid)
+
+
+EDIT_COUNT_KEYS = ("smart_clicks", "brush_strokes", "region_grows", "other_edits")
+"""How a reader's edit was made, as the client counts it (correction-effort figures)."""
+
+
+def edit_counts_details(text: str) -> dict[str, Any]:
+    """``{"edit_counts": {...}}`` for a version's details from the save form's JSON (empty: {}).
+
+    Raises:
+        InvalidInput: not a JSON object of known keys with counts 0..1,000,000.
+    """
+    if not text.strip():
+        return {}
+    import json
+
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        raise InvalidInput("edit_counts must be a JSON object") from None
+    if not isinstance(raw, dict) or any(
+            k not in EDIT_COUNT_KEYS or isinstance(v, bool) or not isinstance(v, int)
+            or not 0 <= v <= 1_000_000 for k, v in raw.items()):
+        raise InvalidInput(f"edit_counts: counts 0..1000000 of {', '.join(EDIT_COUNT_KEYS)}")
+    return {"edit_counts": {k: int(v) for k, v in raw.items()}}

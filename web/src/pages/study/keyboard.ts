@@ -30,6 +30,7 @@ export function bindKeys(ctx: StudyContext, panes: PaneLayout, side: SidePanel, 
     else if (k === "t" || k === "T") act.setTool("threshold");
     else if (k === "g" || k === "G") act.setTool("grow");
     else if (k === "x" || k === "X") act.setTool("box");
+    else if (k === "s" || k === "S") act.setTool("smart");
     else if (k === "n" || k === "N" || k === "Escape") { act.setTool("navigate"); act.closeShortcuts(); }
     else if (k === "w" || k === "W") viewer.cyclePreset();
     else if (k === "[") { viewer.brushRadiusMm = Math.max(0.5, viewer.brushRadiusMm - 1); ctx.sync(); }

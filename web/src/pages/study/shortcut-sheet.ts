@@ -4,6 +4,7 @@ import { h } from "../../ui/dom";
 export const SHORTCUTS: [string, string][] = [
   ["1 / 2 / 3", "Select label: lung / GGO / consolidation"], ["B", "Brush"], ["E", "Eraser"],
   ["T", "Threshold brush (HU range)"], ["G", "Region grow (click, HU range; 2D or 3D)"], ["X", "Erase active label in a box"],
+  ["S", "Smart click: AI redraws the lesion (click = add, right or Shift click = remove; 3D with the 2D/3D switch)"],
   ["N / Esc", "Navigate (drag = window/level, click = crosshair)"], ["[ / ]", "Brush radius −/+ 1 mm"],
   ["W", "Cycle window presets (lung W1500/L-600, mediastinum W350/L50)"], ["Right drag", "Free window/level"],
   ["Wheel, ↑/↓, PageUp/PageDown", "Scroll slices (1 / 5)"], ["Ctrl+wheel, + / −, R", "Zoom, reset view"],

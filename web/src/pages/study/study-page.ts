@@ -20,6 +20,7 @@ import { PaneLayout } from "./pane-layout";
 import { ReviewCopy } from "./review-copy";
 import { shortcutSheet } from "./shortcut-sheet";
 import { sidePanel } from "./side-panel";
+import { smartClickTool } from "./smart-click";
 import { button, studyToolbar } from "./toolbar";
 import { Versions } from "./versions";
 import { loadSettings, saveSettings } from "../../core/user-settings";
@@ -68,6 +69,7 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
   app.append(h("div", { class: "study" }, header.el, watch.el, toolbar.el, h("div", { class: "study-body" }, panes.grid, side.el)));
   const sheet = shortcutSheet(app);
   header.saveBtn.addEventListener("click", () => void versions.save());
+  smartClickTool(ctx);
 
   let project: ProjectPublic | null = null;
   const applySchema = () => side.applySchema(project?.label_schema, toolbar.labelSel);

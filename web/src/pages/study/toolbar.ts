@@ -21,7 +21,8 @@ export interface Toolbar {
 }
 
 export const TOOL_DEFS: [Tool, string, string][] = [["navigate", "Navigate", "N"], ["brush", "Brush", "B"], ["eraser", "Eraser", "E"],
-  ["threshold", "Threshold brush", "T"], ["grow", "Region grow", "G"], ["box", "Erase in box", "X"]];
+  ["threshold", "Threshold brush", "T"], ["grow", "Region grow", "G"], ["box", "Erase in box", "X"],
+  ["smart", "Smart click", "S"]];
 
 export const button = (label: string, title: string, on: () => void, id?: string) => h("button", { type: "button", title, onclick: on, id }, label);
 

@@ -14,6 +14,7 @@ import type { StudyHeader } from "./header";
 import type { PaneLayout } from "./pane-layout";
 import type { ReviewCopy } from "./review-copy";
 import type { SidePanel } from "./side-panel";
+import { takeEditCounts } from "./smart-click";
 import { button as btn } from "./toolbar";
 
 export class Versions {
@@ -24,6 +25,7 @@ export class Versions {
     const { ctx, header } = this, { g, labels, edit, dbg, sid } = ctx, say = ctx.say;
     header.saveBtn.disabled = true; edit.saving = true;
     const ts = performance.now();
+    let tally: Record<string, number> = {};
     try {
       // only the changed slices when the server's copy of the base is known and few changed
       const zs = !force && edit.reviewCopyOf === null && edit.baseVersionId !== null && edit.baseData ? changedSlices(g, edit.baseData, labels.data) : null;
@@ -38,6 +40,8 @@ export class Versions {
       if (delta) fd.append("slices", delta.join(","));
       fd.append("base_version_id", edit.baseVersionId === null ? "" : String(edit.baseVersionId));
       fd.append("message", note || (force ? "kept over a newer version" : ""));
+      tally = { ...labels.tally };
+      fd.append("edit_counts", takeEditCounts(labels));
       const rev = labels.revision;
       const copyOf = edit.reviewCopyOf;
       if (copyOf !== null) { fd.set("base_version_id", String(copyOf)); fd.append("approve", this.reviewCopy.approve.checked ? "true" : "false"); fd.set("message", `review copy of v${copyOf}`); }
@@ -52,6 +56,7 @@ export class Versions {
       await deleteDraft(draftKey(ctx.session.user.username, sid)).catch(() => null);
       await this.refresh();
     } catch (e) {
+      for (const [k, n] of Object.entries(tally)) labels.tally[k] = (labels.tally[k] ?? 0) + n; // not saved: count them next time
       if (e instanceof ApiError && e.status === 409 && typeof e.detail === "object" && e.detail && "assignment_state" in e.detail) say(e.message);
       else if (e instanceof ApiError && e.status === 409) await this.conflict(e);
       else say(`Save failed: ${(e as Error).message}`);

@@ -1,0 +1,192 @@
+"""Train the click-conditioned lesion model with simulated clicks (DeepGrow/DeepEdit recipe).
+
+Each sample: a slice (MedSeg expert labels, or Inf-Net pseudo labels on the radiopaedia slices),
+a rotation/flip, a starting lesion mask (empty, or the reference with components dropped, eroded
+or dilated, and false blobs added), the click at the centre of the largest error region, and,
+from a third of the run on, a second click after the network's own first answer (DeepEdit's
+click loop). The target is the reference lesion inside the crop around the latest click.
+
+    nice -n 10 .venv/bin/python -m lunglab.ml.interactive_train --iterations 3000 \
+        --out src/lunglab/ml/weights/lunglab-smartclick2d-v1.pt
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lunglab.ml.click_sim import error_click
+from lunglab.ml.dataset import MEDSEG_PIXEL_MM, list_ids, load_slice, medseg_dir, split_ids
+from lunglab.ml.interactive import (
+    CROP_PX, Click, ClickModel, build_click_net, geometry, network_input, sample, save_checkpoint,
+)
+
+
+@dataclass
+class ClickTrainConfig:
+    """Everything a run depends on (recorded in the checkpoint)."""
+
+    iterations: int = 3000
+    batch_size: int = 16
+    lr: float = 2e-3
+    seed: int = 0
+    threads: int = 1
+    pseudo_fraction: float = 0.25
+    max_pseudo: int = 400
+    train_ids: list[str] = field(default_factory=list)
+    init: str | None = None
+    extra: list[tuple[np.ndarray, np.ndarray, float]] = field(default_factory=list, repr=False)
+
+
+def load_training_slices(cfg: ClickTrainConfig) -> tuple[list, list]:
+    """``(labelled, pseudo)`` lists of ``(hu, lesion, spacing_mm)``."""
+    from PIL import Image
+
+    from lunglab.imaging.hu import pixels_to_hu
+
+    ids = cfg.train_ids or split_ids(list_ids())[0]
+    labelled = [(s.hu, s.labels > 0, MEDSEG_PIXEL_MM) for s in map(load_slice, ids)]
+    labelled += list(cfg.extra)
+    root = medseg_dir() / "unlabeled_pseudo"
+    pseudo = []
+    names = sorted(p.name for p in (root / "images").glob("*radiopaedia*.jpg"))
+    rng = np.random.default_rng(cfg.seed)
+    for name in rng.permutation(names):
+        if len(pseudo) >= cfg.max_pseudo:
+            break
+        lab = np.asarray(Image.open(root / "pseudo_infection" / name.replace(".jpg", ".png"))
+                         .convert("L")) >= 128
+        if lab.sum() < 150:
+            continue
+        img = np.asarray(Image.open(root / "images" / name).convert("L"))
+        if img.shape != lab.shape:
+            continue
+        pseudo.append((pixels_to_hu(img), lab, MEDSEG_PIXEL_MM))
+    return labelled, pseudo
+
+
+def perturb(truth: np.ndarray, hu: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A plausible imperfect starting mask derived from the reference."""
+    from scipy.ndimage import binary_dilation, binary_erosion, label
+
+    if rng.random() < 0.2:
+        return np.zeros_like(truth)
+    comp, n = label(truth)
+    keep = np.concatenate([[False], rng.random(n) > 0.4])
+    out = keep[comp]
+    r = int(rng.integers(-4, 5))
+    if r > 0:
+        out = binary_dilation(out, iterations=r) & (hu > -950)
+    elif r < 0:
+        out = binary_erosion(out, iterations=-r)
+    yy, xx = np.mgrid[0:truth.shape[0], 0:truth.shape[1]]
+    for _ in range(int(rng.integers(0, 3))):
+        cand = np.argwhere((hu > -850) & (hu < 150))
+        if len(cand) == 0:
+            break
+        cy, cx = cand[rng.integers(len(cand))]
+        ry, rx = rng.uniform(4, 25, size=2)
+        out |= (((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1) & (hu > -950)
+    return out
+
+
+def make_sample(item: tuple, rng: np.random.Generator, model: ClickModel | None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """One ``(input [4, H, W], target [1, H, W])`` pair with simulated clicks."""
+    hu, truth, mm = item
+    k = int(rng.integers(4))
+    hu, truth = np.rot90(hu, k), np.rot90(truth, k)
+    if rng.random() < 0.5:
+        hu, truth = hu[:, ::-1], truth[:, ::-1]
+    hu = np.ascontiguousarray(hu) + rng.normal(0, 15)
+    truth = np.ascontiguousarray(truth)
+    spacing = (mm * rng.uniform(0.8, 1.25),) * 2
+    prev = perturb(truth, hu, rng)
+    click = error_click(prev, truth, rank=int(rng.integers(3)) if rng.random() < 0.3 else 0)
+    if click is None:  # nothing to fix: a positive click on a lesion must keep it
+        pts = np.argwhere(truth) if truth.any() else np.argwhere(hu > -2000)
+        y, x = pts[rng.integers(len(pts))]
+        click = Click(int(y), int(x), bool(truth[y, x]))
+    clicks = [click]
+    if model is not None and rng.random() < 0.5:
+        prev = model.correct(hu, prev, spacing, clicks)
+        nxt = error_click(prev, truth)
+        if nxt is not None:
+            clicks.append(nxt)
+    jitter = rng.normal(0, 6, size=2)
+    last = clicks[-1]
+    geo = geometry(last.y + jitter[0], last.x + jitter[1], spacing)
+    x = network_input(hu, prev, clicks, geo)
+    y = (sample(truth.astype(np.float32), geo, 0.0) >= 0.5).astype(np.float32)[None]
+    return x, y
+
+
+def dice_bce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy plus soft Dice over the batch."""
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
+    p = torch.sigmoid(logits)
+    inter = (p * target).sum()
+    return bce + 1 - (2 * inter + 1) / (p.sum() + target.sum() + 1)
+
+
+def train_click_model(cfg: ClickTrainConfig, out: Path, log=print) -> dict:
+    """Train (or fine-tune from ``cfg.init``) and save the checkpoint to ``out``.
+
+    Returns:
+        The metadata stored with the weights.
+    """
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    labelled, pseudo = load_training_slices(cfg)
+    net = ClickModel.load(cfg.init).net if cfg.init else build_click_net()
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.iterations,
+                                                pct_start=0.1)
+    start, losses = time.time(), []
+    for it in range(cfg.iterations):
+        loop_model = ClickModel(net) if it > cfg.iterations // 3 else None
+        xs, ys = [], []
+        for _ in range(cfg.batch_size):
+            pool = pseudo if pseudo and rng.random() < cfg.pseudo_fraction else labelled
+            x, y = make_sample(pool[rng.integers(len(pool))], rng, loop_model)
+            xs.append(x)
+            ys.append(y)
+        net.train()
+        loss = dice_bce(net(torch.from_numpy(np.stack(xs))), torch.from_numpy(np.stack(ys)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(float(loss))
+        if (it + 1) % 50 == 0:
+            log(f"it {it + 1}/{cfg.iterations} loss {np.mean(losses[-50:]):.4f} "
+                f"{time.time() - start:.0f}s")
+    meta = {k: v for k, v in asdict(cfg).items() if k != "extra"}
+    meta.update(crop_px=CROP_PX, labelled_slices=len(labelled), pseudo_slices=len(pseudo),
+                seconds=round(time.time() - start), final_loss=float(np.mean(losses[-100:])))
+    net.eval()
+    save_checkpoint(net, out, meta)
+    return meta
+
+
+def main() -> None:
+    """Command line entry point."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--iterations", type=int, default=3000)
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--out", type=Path, required=True)
+    a = ap.parse_args()
+    cfg = ClickTrainConfig(iterations=a.iterations, batch_size=a.batch_size, seed=a.seed,
+                           threads=a.threads)
+    print(train_click_model(cfg, a.out, log=lambda m: print(m, flush=True)))
+
+
+if __name__ == "__main__":
+    main()
