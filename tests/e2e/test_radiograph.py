@@ -28,8 +28,9 @@ def _read_in_browser(page, server: Server, user: str, sid: int, category: str,  
                      brixia: list[int], rale: list[int], shot: str | None = None) -> None:
     login(page, server, user)
     page.goto(f"{server.base}/studies/{sid}")
-    page.wait_for_function("window.__lunglab_radiograph && document.querySelector('#radiograph-canvas')",
-                           timeout=120_000)
+    page.wait_for_function(
+        "window.__lunglab_radiograph && document.querySelector('#radiograph-canvas')",
+        timeout=120_000)
     assert "No AI model for radiographs yet" in page.inner_text("#ai-status")
     box = page.locator("#radiograph-canvas").bounding_box()
     assert box is not None
@@ -78,12 +79,13 @@ def _read_in_browser(page, server: Server, user: str, sid: int, category: str,  
     if shot:
         screenshot(page, shot)
     page.click("#submit-assignment")
-    page.wait_for_function("document.querySelector('#assignment-state').textContent === 'submitted'",
-                           timeout=60_000)
+    page.wait_for_function(
+        "document.querySelector('#assignment-state').textContent === 'submitted'", timeout=60_000)
     page.context.clear_cookies()
 
 
-def test_two_readers_read_a_radiograph_and_agreement_shows_kappa_and_icc(page, server: Server) -> None:  # noqa: ANN001
+def test_two_readers_read_a_radiograph_and_agreement_shows_kappa_and_icc(  # noqa: ANN001
+        page, server: Server) -> None:
     files = _cxr_files()
     admin = server.api("admin")
     pid = admin.post_ok("/api/projects", json={"name": "Chest X-ray e2e",
@@ -112,8 +114,10 @@ def test_two_readers_read_a_radiograph_and_agreement_shows_kappa_and_icc(page, s
                      shot="radiograph-viewer")
     _read_in_browser(page, server, "bob", dropped, "typical", [1, 1, 2, 1, 2, 2], [2, 2])
     # the two other radiographs are read through the API, so kappa and ICC are defined
-    plan = {"anna": [("normal", [0] * 6, [0, 0]), ("indeterminate", [1, 1, 0, 0, 0, 1], [1, 0])],
-            "bob": [("normal", [0, 0, 0, 0, 0, 1], [0, 0]), ("atypical", [1, 1, 1, 0, 0, 1], [1, 1])]}
+    plan = {"anna": [("normal", [0] * 6, [0, 0]),
+                     ("indeterminate", [1, 1, 0, 0, 0, 1], [1, 0])],
+            "bob": [("normal", [0, 0, 0, 0, 0, 1], [0, 0]),
+                    ("atypical", [1, 1, 1, 0, 0, 1], [1, 1])]}
     for user, readings in plan.items():
         api = server.api(user)
         for sid, (cat, brixia, rale) in zip(others, readings, strict=True):

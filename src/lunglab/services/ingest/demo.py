@@ -7,7 +7,9 @@ What is imported (each study named as what it is, so the worklist says where it 
   (HU = v / 255 * 1400 - 1100, 0.75 mm pixels, 5 mm slices) with an **approved reference** label
   map: MedSeg's expert GGO / consolidation become labels 2 / 3, the lung around them (label 1)
   comes from the classical HU lung mask (:func:`lunglab.imaging.lungs.lung_mask`);
-- ``covid-ny-sbu-slices``: the 12 single axial DICOM slices of 6 COVID-19 patients (no labels).
+- ``covid-ny-sbu-slices``: the 12 single axial DICOM slices of 6 COVID-19 patients (no labels);
+- ``cxr-actualmed``: the 12 real chest X-rays (PNG, research use only) as radiograph studies
+  (:mod:`lunglab.services.radiographs.demo`).
 
 Every step is idempotent: a second run finds the studies and the approvals and adds nothing.
 
@@ -168,7 +170,7 @@ def import_demo(settings: Settings, shared_data: Path, *, admin_name: str | None
     sbu_dir = shared_data / "covid-ny-sbu-slices"
     ids = medseg_ids(medseg_dir, medseg_count) if (medseg_dir / "splits.csv").exists() else []
     patients = sorted(p for p in sbu_dir.iterdir() if p.is_dir()) if sbu_dir.is_dir() else []
-    total = int(series_dir.is_dir()) + len(ids) + len(patients)
+    total = int(series_dir.is_dir()) + len(ids) + len(patients) + 1
     done = 0
 
     def step(what: str) -> None:
@@ -234,4 +236,15 @@ def import_demo(settings: Settings, shared_data: Path, *, admin_name: str | None
         step(f"NY-SBU {patient.name}")
     if not patients:
         summary.skipped.append(f"{sbu_dir} not found")
+
+    from lunglab.services.radiographs.demo import FOLDER, import_demo_radiographs
+
+    with session_scope(url) as db:  # the 12 Actualmed chest X-rays next to the CT
+        project = db.get(Project, project_id)
+        radiographs = import_demo_radiographs(db, store, settings, project, shared_data)
+        for name, o in radiographs:
+            record(o, name)
+    if not radiographs:
+        summary.skipped.append(f"{shared_data / FOLDER} not found")
+    step("chest X-rays")
     return summary
