@@ -41,6 +41,7 @@ test-fast: venv
 
 lint: venv
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src
 
 bench: install
 	$(BIN)/python bench/ingest.py

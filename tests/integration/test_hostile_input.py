@@ -61,7 +61,7 @@ def test_nested_zip_with_slip_inside_refused(app, admin_api):
 def test_malformed_ids_and_unknown_objects(admin_api):
     assert admin_api.get("/api/studies/999999").status_code == 404
     assert admin_api.get("/api/studies/abc").status_code == 422
-    assert admin_api.get("/api/versions/-1/labels.nii.gz").status_code == 404
+    assert admin_api.get("/api/versions/-1/labels.nii.gz").status_code == 422  # ids are 1..2^63-1
     assert admin_api.get("/api/uploads/not-a-uuid").status_code == 404
     r = admin_api.post("/api/studies/1/versions", data={"base_version_id": "1; DROP TABLE"},
                        files={"file": ("l.nii", b"x", "application/octet-stream")})

@@ -6,10 +6,12 @@ import logging
 import re
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.openapi.utils import get_openapi
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -158,6 +160,19 @@ def allowed_methods(app: FastAPI, path: str) -> set[str]:
     return methods
 
 
+def json_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Error answers are JSON whatever a route sends on success: FastAPI files a router's
+    ``responses=`` under the route's own media type (``text/plain``, ``application/gzip``...),
+    so move the 4xx/5xx bodies to ``application/json``."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for code, answer in operation.get("responses", {}).items():
+                content = answer.get("content")
+                if code[:1] in "45" and content and "application/json" not in content:
+                    answer["content"] = {"application/json": next(iter(content.values()))}
+    return schema
+
+
 def method_not_allowed(methods: set[str], method: str) -> Response:
     """``OPTIONS``: 204 with ``Allow``; any other method: 405 with ``Allow``."""
     allow = ", ".join(sorted(methods | {"OPTIONS"}))
@@ -207,6 +222,15 @@ def create_app(settings: Settings | None = None, *, start_runner: bool = True,
 
     for router, extra in ROUTERS:
         app.include_router(router, prefix="/api", responses={**AUTHENTICATED, **extra})
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = json_errors(get_openapi(
+                title=app.title, version=app.version, description=app.description,
+                routes=app.routes))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/api/health", tags=["health"])
     def health() -> dict[str, str]:

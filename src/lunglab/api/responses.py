@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import os
 
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
 from lunglab.api.slots import LoopSlots
@@ -74,3 +74,9 @@ class LargeFileResponse(FileResponse):
                 slots.release()
             if background is not None:
                 await background()
+
+
+class CSVResponse(Response):
+    """A CSV download (``text/csv``), so the schema documents what is sent."""
+
+    media_type = "text/csv"

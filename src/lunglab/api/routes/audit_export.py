@@ -6,12 +6,13 @@ from datetime import datetime
 from fastapi import APIRouter, Query, Response
 
 from lunglab.api.deps import AdminUser, SessionDep
+from lunglab.api.responses import CSVResponse
 from lunglab.services.access import audit_export
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
-@router.get("/export.csv", response_class=Response)
+@router.get("/export.csv", response_class=CSVResponse)
 def export_csv(db: SessionDep, admin: AdminUser, actor: str | None = Query(None, max_length=64),
                action: str | None = Query(None, max_length=64),
                action_prefix: str | None = Query(None, max_length=64),

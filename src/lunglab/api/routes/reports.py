@@ -4,9 +4,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
+from lunglab.api.responses import CSVResponse
 from lunglab.api.schemas.fields import IdParam
 from lunglab.services.reports import quantify
 from lunglab.services.reports import study_report as report
@@ -61,7 +62,7 @@ def get_report_pdf(study_id: IdParam, db: SessionDep, user: CurrentUser, store: 
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/projects/{project_id}/summary.csv", response_class=PlainTextResponse)
+@router.get("/projects/{project_id}/summary.csv", response_class=CSVResponse)
 def get_summary_csv(project_id: IdParam, db: SessionDep, user: CurrentUser,
                     store: StoreDep) -> Response:
     """One row of figures per study (project admins only; audited)."""

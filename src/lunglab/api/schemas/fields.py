@@ -17,9 +17,9 @@ from lunglab.core.times import utc_iso
 
 MAX_DB_INT = 2**63 - 1
 
-DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT, strict=True)]
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT, strict=True, examples=[1])]
 """A row id in a JSON body (strict: booleans, strings and floats are refused)."""
-IdParam = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
+IdParam = Annotated[int, Field(ge=1, le=MAX_DB_INT, examples=[1])]
 """A row id in a path or query parameter."""
 Offset = Annotated[int, Field(ge=0, le=MAX_DB_INT)]
 """How many rows to skip (query)."""
