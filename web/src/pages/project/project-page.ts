@@ -29,7 +29,7 @@ export async function projectPage(app: HTMLElement, s: Session, pid: number): Pr
   const tbody = h("tbody");
   const count = h("span", { class: "muted" });
   const bulk = canImport ? bulkAi(() => void load().catch(() => null)) : null;
-  const cols = ["Study", "State", "Slices", "Last change", "AI status", "Versions"];
+  const cols = ["Study", "Modality", "State", "Slices", "Last change", "AI status", "Versions"];
   const table = h("table", { class: "worklist", id: "worklist" },
     h("thead", {}, h("tr", {}, bulk ? h("th", { title: "Select for Run AI" }, "") : null, ...cols.map((t) => h("th", {}, t)))), tbody);
 
@@ -46,7 +46,7 @@ export async function projectPage(app: HTMLElement, s: Session, pid: number): Pr
           if (k === "ArrowDown") ((e.target as HTMLElement).nextElementSibling as HTMLElement | null)?.focus();
           if (k === "ArrowUp") ((e.target as HTMLElement).previousElementSibling as HTMLElement | null)?.focus();
         } },
-        bulk ? h("td", {}, bulk.checkbox(st)) : null, h("td", {}, st.name), h("td", {}, studyState(st)), h("td", { class: "num" }, String(st.slice_count)),
+        bulk ? h("td", {}, bulk.checkbox(st)) : null, h("td", {}, st.name), h("td", {}, h("span", { class: "badge modality" }, st.modality || "CT")), h("td", {}, studyState(st)), h("td", { class: "num" }, String(st.slice_count)),
         h("td", {}, fmtTime(st.updated_at)), h("td", {}, h("span", { class: `badge ai-${st.ai_status}` }, st.ai_status)),
         h("td", { class: "num" }, String(st.version_count)));
       tbody.append(tr);
