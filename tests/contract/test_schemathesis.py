@@ -20,7 +20,7 @@ from schemathesis import checks as st_checks
 
 from tests.helpers import add_study, raw_labels
 
-MAX_EXAMPLES = int(os.environ.get("LUNGLAB_CONTRACT_EXAMPLES", "6"))
+MAX_EXAMPLES = int(os.environ.get("LUNGLAB_CONTRACT_EXAMPLES", "8"))
 SEED = 17
 CHECKS = [st_checks.not_a_server_error, st_checks.status_code_conformance,
           st_checks.content_type_conformance, st_checks.response_schema_conformance,
