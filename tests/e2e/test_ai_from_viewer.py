@@ -5,28 +5,43 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
+import pytest
 
-from .support import (PASSWORD, REPO, Server, latest_version, login, open_study, save_and_wait, set_brush,
-                      stroke, use_single_axial)
+from .support import (PASSWORD, REPO, Server, _shrink_png, latest_version, login, open_study,
+                      save_and_wait, set_brush, stroke, use_single_axial)
 
 
-def _shot(page, name: str) -> None:  # noqa: ANN001
+@pytest.fixture(autouse=True)
+def _leave_the_study_as_found(server: Server):
+    """These tests add AI and edited versions; afterwards the labels the study had before are
+    saved again as its newest version, so later tests start from the same label map."""
+    api = server.api()
+    before = latest_version(api, server.study_id)
+    labels = api.labels(before, server.shape)
+    yield
+    now = latest_version(api, server.study_id)
+    if now != before:
+        assert api.save_raw(server.study_id, labels, now).status_code == 201
+
+
+def _shot(page, name: str) -> None:
     """test-results/<name>.png always; docs/screenshots/ only when LUNGLAB_SCREENSHOTS names it."""
+    buf = _shrink_png(page.screenshot(type="png"))
     out = REPO / "test-results"
     out.mkdir(exist_ok=True)
-    page.screenshot(path=str(out / f"{name}.png"))
+    (out / f"{name}.png").write_bytes(buf)
     target = os.environ.get("LUNGLAB_SCREENSHOTS")
     if target:
         d = Path(target) if Path(target).is_absolute() else REPO / target
         d.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(d / f"{name}.png"))
+        (d / f"{name}.png").write_bytes(buf)
 
 
-def _run_ai_and_load(page) -> int:  # noqa: ANN001
+def _run_ai_and_load(page) -> int:
     page.click("#run-ai")
     status = page.locator("#ai-job-status")
-    page.wait_for_function("/AI (queued|running)|AI proposal saved/.test(document.querySelector('#ai-job-status').textContent)")
+    page.wait_for_function("/AI (queued|running)|AI proposal saved/"
+                           ".test(document.querySelector('#ai-job-status').textContent)")
     banner = page.locator("#new-version-banner")
     banner.wait_for(state="visible", timeout=300_000)
     assert "AI proposal ready" in banner.inner_text(), banner.inner_text()
@@ -38,7 +53,7 @@ def _run_ai_and_load(page) -> int:  # noqa: ANN001
     return vid
 
 
-def test_run_ai_from_study_page_then_edit_and_save(page, server: Server) -> None:  # noqa: ANN001
+def test_run_ai_from_study_page_then_edit_and_save(page, server: Server) -> None:
     api = server.api()
     login(page, server, "admin")
     open_study(page, server)
@@ -60,7 +75,7 @@ def test_run_ai_from_study_page_then_edit_and_save(page, server: Server) -> None
     assert api.labels(mine, server.shape)[z, 240, 306] == 3
 
 
-def test_conflict_dialog_names_the_other_reader_and_keeps_edit_on_top(page, server: Server) -> None:  # noqa: ANN001
+def test_conflict_dialog_names_the_other_reader_and_keeps_edit_on_top(page, server: Server) -> None:
     api = server.api()
     login(page, server, "admin")
     open_study(page, server)
@@ -69,10 +84,12 @@ def test_conflict_dialog_names_the_other_reader_and_keeps_edit_on_top(page, serv
     set_brush(page, "b", 2, 3)
     z = int(page.evaluate("window.__lunglab.viewer.cursor[2]"))
     stroke(page, z, 250, 280, 292)
-    # another reader (rita, a reviewer of the project) saves a newer version meanwhile, on another slice
+    # another reader (rita, a reviewer of the project) saves a newer version meanwhile,
+    # on another slice
     r = api.post("/api/users", json={"username": "rita", "password": PASSWORD})
     assert r.status_code in (201, 409), r.text
-    api.post_ok(f"/api/projects/{server.project_id}/members", json={"username": "rita", "role": "reviewer"})
+    api.post_ok(f"/api/projects/{server.project_id}/members",
+                json={"username": "rita", "role": "reviewer"})
     bob = server.api("rita")
     theirs = bob.labels(base, server.shape)
     zt = z - 10
@@ -89,7 +106,9 @@ def test_conflict_dialog_names_the_other_reader_and_keeps_edit_on_top(page, serv
     assert "Keep my edit on top of the newer version" in text
     _shot(page, "conflict-dialog")
     page.click("#conflict-on-top")
-    page.wait_for_function(f"window.__lunglab.baseVersionId !== {newer} && window.__lunglab.baseVersionId !== {base if base is not None else 'null'} && !window.__lunglab.dirty")
+    was = base if base is not None else "null"
+    page.wait_for_function(f"window.__lunglab.baseVersionId !== {newer} && "
+                           f"window.__lunglab.baseVersionId !== {was} && !window.__lunglab.dirty")
     mine = int(page.evaluate("window.__lunglab.baseVersionId"))
     v = api.get(f"/api/studies/{server.study_id}/versions").json()["data"][0]
     assert v["id"] == mine and v["parent_id"] == newer
@@ -105,7 +124,7 @@ def test_conflict_dialog_names_the_other_reader_and_keeps_edit_on_top(page, serv
     assert "you, in another tab" in banner.inner_text()
 
 
-def test_conflict_dialog_names_the_ai(page, server: Server) -> None:  # noqa: ANN001
+def test_conflict_dialog_names_the_ai(page, server: Server) -> None:
     api = server.api()
     login(page, server, "admin")
     open_study(page, server)
@@ -126,7 +145,7 @@ def test_conflict_dialog_names_the_ai(page, server: Server) -> None:  # noqa: AN
     assert page.evaluate("window.__lunglab.dirty")
 
 
-def _wait(api, job_id: int) -> dict:  # noqa: ANN001
+def _wait(api, job_id: int) -> dict:
     import time
 
     for _ in range(600):
@@ -137,7 +156,7 @@ def _wait(api, job_id: int) -> dict:  # noqa: ANN001
     raise AssertionError(f"job {job_id} did not finish")
 
 
-def test_ai_proposal_screenshots(page, server: Server) -> None:  # noqa: ANN001
+def test_ai_proposal_screenshots(page, server: Server) -> None:
     """The AI proposal on the demo series as a radiologist sees it: axial at the mediastinum
     (z index 90), at the lung bases (z index 25), and a coronal view. Written to test-results/,
     and to docs/screenshots/ with LUNGLAB_SCREENSHOTS=docs/screenshots."""
