@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from anyio import to_thread
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.openapi.utils import get_openapi
 from fastapi.exceptions import RequestValidationError
@@ -126,7 +126,7 @@ class SecurityHeaders:
         return sender
 
 
-ROUTERS = (
+ROUTERS: tuple[tuple[APIRouter, dict[int | str, dict[str, Any]]], ...] = (
     # each router with what its routes may answer on top of AUTHENTICATED (401, 403, 404, 413,
     # 422)
     (auth.router, errors(429)), (users.router, errors(409)), (projects.router, errors(409)),
@@ -150,8 +150,8 @@ def allowed_methods(app: FastAPI, path: str) -> set[str]:
     if table is None:
         table = []
         for template, operations in app.openapi().get("paths", {}).items():
-            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
-            table.append((re.compile(f"^{pattern}$"), {m.upper() for m in operations}))
+            regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+            table.append((re.compile(f"^{regex}$"), {m.upper() for m in operations}))
         app.state.path_methods = table
     methods: set[str] = set()
     for pattern, accepted in table:
@@ -220,8 +220,8 @@ def create_app(settings: Settings | None = None, *, start_runner: bool = True,
                     temporaries)
     app.state.runner = make_runner(settings)
 
-    for router, extra in ROUTERS:
-        app.include_router(router, prefix="/api", responses={**AUTHENTICATED, **extra})
+    for router, answers in ROUTERS:
+        app.include_router(router, prefix="/api", responses={**AUTHENTICATED, **answers})
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

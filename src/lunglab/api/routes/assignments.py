@@ -64,7 +64,8 @@ def my_assignments(db: SessionDep, user: CurrentUser, state: str | None = None) 
 
 
 @router.get("/assignments/{assignment_id}", response_model=AssignmentDetailOut)
-def get_assignment(assignment_id: IdParam, db: SessionDep, user: CurrentUser) -> AssignmentDetailOut:
+def get_assignment(assignment_id: IdParam, db: SessionDep,
+                   user: CurrentUser) -> AssignmentDetailOut:
     a, _ = svc.get_assignment(db, user, assignment_id)
     facts: dict[str, Any] = {**svc.assignment_facts(db, a), **review.feedback(db, a.id)}
     return AssignmentDetailOut(**facts)

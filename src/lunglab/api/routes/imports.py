@@ -1,7 +1,7 @@
 """Uploads: one-shot multipart import and resumable chunked uploads."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request, UploadFile
+from fastapi import APIRouter, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from lunglab.api.deps import CurrentUser, RunnerDep, SessionDep, SettingsDep, StoreDep

@@ -60,7 +60,8 @@ def list_members(project_id: IdParam, db: SessionDep, user: CurrentUser) -> Memb
 
 
 @router.post("/{project_id}/members", response_model=MemberPublic, status_code=201)
-def add_member(project_id: IdParam, body: MemberIn, db: SessionDep, user: CurrentUser) -> MemberPublic:
+def add_member(project_id: IdParam, body: MemberIn, db: SessionDep,
+               user: CurrentUser) -> MemberPublic:
     m = svc.add_member(db, user, project_id, body.username, body.role)
     return MemberPublic(user_id=m.user_id, username=body.username, role=m.role)
 

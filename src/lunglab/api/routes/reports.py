@@ -27,7 +27,8 @@ def get_quantification(study_id: IdParam, db: SessionDep, user: CurrentUser, sto
 
 @router.get("/studies/{study_id}/change")
 def get_change(study_id: IdParam, db: SessionDep, user: CurrentUser, store: StoreDep,
-               baseline: Annotated[IdParam, Query(description="the earlier study of the same patient")],
+               baseline: Annotated[IdParam, Query(
+                   description="the earlier study of the same patient")],
                version_id: IdParam | None = Query(None),
                baseline_version_id: IdParam | None = Query(None)) -> dict[str, Any]:
     """Change in involvement from ``baseline`` to this study (same pseudonymous patient)."""
@@ -38,7 +39,8 @@ def get_change(study_id: IdParam, db: SessionDep, user: CurrentUser, store: Stor
 
 @router.get("/studies/{study_id}/report.html", response_class=HTMLResponse)
 def get_report_html(study_id: IdParam, db: SessionDep, user: CurrentUser, store: StoreDep,
-                    version_id: IdParam | None = Query(None), baseline: IdParam | None = Query(None),
+                    version_id: IdParam | None = Query(None),
+                    baseline: IdParam | None = Query(None),
                     download: bool = Query(False)) -> Response:
     """The report page (download=true: as a file, project admins only)."""
     if download:

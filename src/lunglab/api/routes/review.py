@@ -51,7 +51,8 @@ def get_review(study_id: IdParam, db: SessionDep, user: CurrentUser) -> ReviewOu
 
 
 @router.post("/studies/{study_id}/comments", response_model=CommentOut, status_code=201)
-def add_comment(study_id: IdParam, body: CommentIn, db: SessionDep, user: CurrentUser) -> CommentOut:
+def add_comment(study_id: IdParam, body: CommentIn, db: SessionDep,
+                user: CurrentUser) -> CommentOut:
     c = review.add_comment(db, user, study_id, body.text, assignment_id=body.assignment_id,
                            version_id=body.version_id, slice_index=body.slice_index,
                            position=body.position)

@@ -48,7 +48,8 @@ def get_study(study_id: IdParam, db: SessionDep, user: CurrentUser) -> StudyPubl
 
 
 @router.get("/studies/{study_id}/volume.nii.gz", response_class=FileResponse)
-def get_volume(study_id: IdParam, db: SessionDep, user: CurrentUser, store: StoreDep) -> FileResponse:
+def get_volume(study_id: IdParam, db: SessionDep, user: CurrentUser,
+               store: StoreDep) -> FileResponse:
     s, _ = projects.get_study(db, user, study_id)
     audit.record(db, user, "study.view", "study", s.id)
     return LargeFileResponse(store.local_path(s.volume_key), media_type="application/gzip",

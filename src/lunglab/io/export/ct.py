@@ -81,7 +81,7 @@ def _meta_value(value: Any, vr: str) -> Any:
     """A kept technical value in the form its VR needs, or None when it does not fit."""
     try:
         if vr == "IS":
-            return int(round(float(value)))
+            return round(float(value))
         if vr == "DS":
             return _ds_number(float(value))
         if vr == "FD":
