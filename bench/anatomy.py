@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from anatomy_reference import (  # noqa: E402
+from anatomy_reference import (
     prone,
     reference_lung,
     thick_mask,

@@ -24,7 +24,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from tests.e2e.support import (  # noqa: E402
+from tests.e2e.support import (
     CHROMIUM, CHROMIUM_ARGS, PASSWORD, SERIES, Api, free_port, lunglab_cmd, missing_prerequisite)
 
 
@@ -83,7 +83,7 @@ def synthetic_nifti(nz: int) -> bytes:
     return gzip.compress(buf.getvalue(), 1)
 
 
-def measure(page, base: str, sid: int, browser_pid: int, layout: str) -> dict[str, float]:  # noqa: ANN001
+def measure(page, base: str, sid: int, browser_pid: int, layout: str) -> dict[str, float]:
     sampler = PeakSampler(browser_pid)
     sampler.start()
     t0 = time.perf_counter()

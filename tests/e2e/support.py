@@ -134,7 +134,7 @@ def open_study(page, server: Server, study_id: int | None = None) -> None:
     page.wait_for_function("window.__lunglab && window.__lunglab.ready === true", timeout=120_000)
 
 
-def screenshot(page, name: str) -> None:  # noqa: ANN001
+def screenshot(page, name: str) -> None:
     """Writes test-results/<name>.png (ignored by git: `make test` leaves the work tree clean),
     and docs/screenshots/<name>.png for the README only when LUNGLAB_UPDATE_SCREENSHOTS=1."""
     buf = _shrink_png(page.screenshot(type="png"))

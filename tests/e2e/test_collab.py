@@ -36,7 +36,7 @@ def new_project(server: Server, name: str, annotators: tuple[str, ...] = ()) -> 
     return int(pid)
 
 
-def reader_page(chromium, server: Server, user: str):  # noqa: ANN001, ANN201
+def reader_page(chromium, server: Server, user: str):
     ctx = chromium.new_context(viewport={"width": 1366, "height": 768}, bypass_csp=True)
     pg = ctx.new_page()
     pg.set_default_timeout(60_000)
@@ -46,7 +46,7 @@ def reader_page(chromium, server: Server, user: str):  # noqa: ANN001, ANN201
     return ctx, pg, errors
 
 
-def csp_violations(chromium, server: Server, urls: list[str], ready: str) -> list[str]:  # noqa: ANN001
+def csp_violations(chromium, server: Server, urls: list[str], ready: str) -> list[str]:
     """Opens pages as admin with the server's CSP enforced; returns CSP console errors."""
     ctx = chromium.new_context(viewport={"width": 1366, "height": 768})
     pg = ctx.new_page()
@@ -64,7 +64,7 @@ def csp_violations(chromium, server: Server, urls: list[str], ready: str) -> lis
     return bad
 
 
-def annotate_and_submit(pg, server: Server, sid: int, y: int, x0: int, x1: int, reopen: bool = True) -> int:  # noqa: ANN001
+def annotate_and_submit(pg, server: Server, sid: int, y: int, x0: int, x1: int, reopen: bool = True) -> int:
     if reopen:
         open_study(pg, server, sid)
         pg.locator("#assignment-state").wait_for()
@@ -83,7 +83,7 @@ def annotate_and_submit(pg, server: Server, sid: int, y: int, x0: int, x1: int, 
     return vid
 
 
-def test_two_blinded_readers_review_staple_and_dashboard(page, chromium, server: Server) -> None:  # noqa: ANN001
+def test_two_blinded_readers_review_staple_and_dashboard(page, chromium, server: Server) -> None:
     pid = new_project(server, "Collab e2e", ("anna", "bob"))
     sid = import_cropped(server, pid, 60, 76, "collab-crop")
     sid2 = import_cropped(server, pid, 100, 104, "collab-crop-2")

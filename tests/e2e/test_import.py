@@ -13,7 +13,7 @@ DROP_JS = """([inputId, zoneId]) => {
 }"""
 
 
-def drop_files(page, files) -> None:  # noqa: ANN001
+def drop_files(page, files) -> None:
     """Drops files onto the import zone the way a browser does: a DataTransfer of File objects."""
     page.evaluate("""() => { const i = document.createElement('input'); i.type = 'file'; i.multiple = true;
       i.id = 'e2e-drop-source'; i.style.display = 'none'; document.body.append(i); }""")
@@ -22,7 +22,7 @@ def drop_files(page, files) -> None:  # noqa: ANN001
     page.evaluate("document.getElementById('e2e-drop-source').remove()")
 
 
-def test_drag_and_drop_real_series_and_bad_file(page, server: Server) -> None:  # noqa: ANN001
+def test_drag_and_drop_real_series_and_bad_file(page, server: Server) -> None:
     login(page, server, "admin")
     page.goto(f"{server.base}/projects/{server.import_project_id}")
     page.wait_for_selector("#dropzone")
@@ -46,7 +46,7 @@ def test_drag_and_drop_real_series_and_bad_file(page, server: Server) -> None:  
     assert "notes.txt" in text and " — " in text, text  # the reason follows the name
 
 
-def test_upload_resumes_after_dropped_connections(page, server: Server) -> None:  # noqa: ANN001
+def test_upload_resumes_after_dropped_connections(page, server: Server) -> None:
     """Chunk uploads that fail mid-way are resumed from the server's offset, not restarted."""
     login(page, server, "admin")
     page.goto(f"{server.base}/projects/{server.import_project_id}")
@@ -54,7 +54,7 @@ def test_upload_resumes_after_dropped_connections(page, server: Server) -> None:
     failures = {"left": 4}
     puts: list[str] = []
 
-    def flaky(route) -> None:  # noqa: ANN001
+    def flaky(route) -> None:
         puts.append(route.request.url)
         if failures["left"] > 0:
             failures["left"] -= 1

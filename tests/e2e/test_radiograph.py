@@ -24,7 +24,7 @@ def _put(api, path: str, body: dict):  # type: ignore[no-untyped-def]
     return r
 
 
-def _read_in_browser(page, server: Server, user: str, sid: int, category: str,  # noqa: ANN001
+def _read_in_browser(page, server: Server, user: str, sid: int, category: str,
                      brixia: list[int], rale: list[int], shot: str | None = None) -> None:
     login(page, server, user)
     page.goto(f"{server.base}/studies/{sid}")
@@ -84,7 +84,7 @@ def _read_in_browser(page, server: Server, user: str, sid: int, category: str,  
     page.context.clear_cookies()
 
 
-def test_two_readers_read_a_radiograph_and_agreement_shows_kappa_and_icc(  # noqa: ANN001
+def test_two_readers_read_a_radiograph_and_agreement_shows_kappa_and_icc(
         page, server: Server) -> None:
     files = _cxr_files()
     admin = server.api("admin")

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import wait_job
 
 from .support import (
     CHROMIUM,
@@ -53,7 +52,7 @@ def demo_server() -> Iterator[tuple[str, Path]]:
                          env=env, check=True, capture_output=True, text=True).stdout
     assert "3 reference label maps approved" in out, out
     port = free_port()
-    log = open(data_dir / "server.log", "w")  # noqa: SIM115
+    log = open(data_dir / "server.log", "w")
     proc = subprocess.Popen([*cmd, "serve", "--host", "127.0.0.1", "--port", str(port)],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -80,16 +79,16 @@ def demo_server() -> Iterator[tuple[str, Path]]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def shot(page, step: int, name: str) -> None:  # noqa: ANN001
+def shot(page, step: int, name: str) -> None:
     screenshot(page, f"loop-{step}-{name}")
 
 
-def open_study(page, base: str, sid: int) -> None:  # noqa: ANN001
+def open_study(page, base: str, sid: int) -> None:
     page.goto(f"{base}/studies/{sid}?layout=1x1")
     page.wait_for_function("window.__lunglab && window.__lunglab.ready === true", timeout=120_000)
 
 
-def run_ai(page, api: Api, sid: int) -> dict:  # noqa: ANN001
+def run_ai(page, api: Api, sid: int) -> dict:
     """Click Run AI, wait until the proposal is saved; returns the new AI version."""
     before = {v["id"] for v in api.get(f"/api/studies/{sid}/versions").json()["data"]}
     page.click("#run-ai")
@@ -102,7 +101,7 @@ def run_ai(page, api: Api, sid: int) -> dict:  # noqa: ANN001
     return max(new, key=lambda v: v["id"])
 
 
-def test_one_admin_walks_the_whole_loop(demo_server) -> None:  # noqa: ANN001
+def test_one_admin_walks_the_whole_loop(demo_server) -> None:
     from playwright.sync_api import sync_playwright
 
     base, _ = demo_server

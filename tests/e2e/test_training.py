@@ -10,7 +10,7 @@ from .support import Server, login, open_study, screenshot
 from .test_collab import csp_violations, import_cropped, new_project
 
 
-def reference_labels(api, sid: int, shape: tuple[int, int, int]) -> np.ndarray:  # noqa: ANN001
+def reference_labels(api, sid: int, shape: tuple[int, int, int]) -> np.ndarray:
     """A plausible label map from the real CT: lungs (air inside the body) and lesion-range HU."""
     from scipy import ndimage
 
@@ -32,7 +32,7 @@ def reference_labels(api, sid: int, shape: tuple[int, int, int]) -> np.ndarray: 
     return lab
 
 
-def test_train_compare_promote_preannotate_rollback(page, chromium, server: Server) -> None:  # noqa: ANN001
+def test_train_compare_promote_preannotate_rollback(page, chromium, server: Server) -> None:
     api = server.api()
     pid = new_project(server, "Training e2e")
     studies = [import_cropped(server, pid, z0, z0 + 6, f"train-{z0}") for z0 in (50, 80, 110)]

@@ -9,7 +9,7 @@ from .support import (Server, current_slice, latest_version, login, open_study, 
                       use_single_axial)
 
 
-def test_conflict_keep_mine_and_reload(page, server: Server) -> None:  # noqa: ANN001
+def test_conflict_keep_mine_and_reload(page, server: Server) -> None:
     api = server.api()
     login(page, server, "admin")
     open_study(page, server)
@@ -50,7 +50,7 @@ def test_conflict_keep_mine_and_reload(page, server: Server) -> None:  # noqa: A
     assert not np.array_equal(newer, saved)
 
 
-def test_history_lists_versions_and_diff_overlay(page, server: Server) -> None:  # noqa: ANN001
+def test_history_lists_versions_and_diff_overlay(page, server: Server) -> None:
     api = server.api()
     login(page, server, "admin")
     open_study(page, server)
@@ -74,7 +74,7 @@ def test_history_lists_versions_and_diff_overlay(page, server: Server) -> None: 
     assert page.inner_text("#diff-info") == ""
 
 
-def test_draft_is_autosaved_and_restored_after_reload(page, server: Server) -> None:  # noqa: ANN001
+def test_draft_is_autosaved_and_restored_after_reload(page, server: Server) -> None:
     login(page, server, "admin")
     open_study(page, server)
     use_single_axial(page)

@@ -12,7 +12,7 @@ from lunglab.imaging.anatomy import lung_anatomy_3d
 from lunglab.ml.inference import Segmenter, superior_from_direction
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "imaging"))
-from chest3d_phantom import SPACING, chest3d_phantom  # noqa: E402
+from chest3d_phantom import SPACING, chest3d_phantom
 
 FLIP_Z = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, -1.0)
 
