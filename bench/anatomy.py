@@ -131,7 +131,7 @@ def main() -> None:
         elif case == "thin":
             import torch.nn.functional as F
 
-            n = int(round(hu.shape[0] * sz / 0.667))
+            n = round(hu.shape[0] * sz / 0.667)
             t = torch.from_numpy(hu.astype(np.float32))[None, None]
             c_hu = F.interpolate(t, size=(n, *hu.shape[1:]), mode="trilinear")[0, 0]
             c_hu = np.rint(c_hu.numpy()).astype(np.int16)
@@ -161,7 +161,7 @@ def main() -> None:
         if not a.no_png:
             shift = c_hu.shape[0] - hu.shape[0] if case == "abdomen" else 0
             k = (c_hu.shape[0] - shift) / hu.shape[0]
-            axial = [int(round(90 * k)) + shift, int(round(25 * k)) + shift]
+            axial = [round(90 * k) + shift, round(25 * k) + shift]
             row = 280
             if gas is not None:  # the padded abdomen: the stomach bubble and the gas-richest row
                 bubble_z = shift + int(np.argmax(gas[shift:].sum(axis=(1, 2))))

@@ -5,8 +5,8 @@ The reference is built on purpose differently from the product's mask
 a body mask from the skin outline, the trachea and main bronchi tracked slice by slice from the
 top, the two largest 3D components, each closed per slice with a 5 mm disc (so vessels and
 bronchi entering the lung are sealed in) and its holes filled per slice. No large closing, no
-convex hull: it is the air-in-body lung a reader would outline, vessels included, hilum out. Check it by
-eye (``bench/anatomy.py`` writes overlays to ``bench/out/``).
+convex hull: it is the air-in-body lung a reader would outline, vessels included, hilum out.
+Check it by eye (``bench/anatomy.py`` writes overlays to ``bench/out/``).
 
 Test volumes made from the demo series:
 
@@ -46,10 +46,10 @@ def track_airways(hu: np.ndarray, body: np.ndarray, spacing_yx: tuple[float, flo
                   up: int = 1) -> np.ndarray:
     """Trachea and main bronchi, tracked slice by slice from the top of the volume.
 
-    The seed is the dark (< -900 HU, median-filtered) compact region nearest the body's left-right centre in the
-    highest slice that has one (50-800 mm²). Going down, the airway of a slice is every dark
-    region that overlaps the airway of the slice above; a region larger than 3x the trachea's
-    area (the lung) ends that branch.
+    The seed is the dark (< -900 HU, median-filtered) compact region nearest the body's
+    left-right centre in the highest slice that has one (50-800 mm²). Going down, the airway
+    of a slice is every dark region that overlaps the airway of the slice above; a region
+    larger than 3x the trachea's area (the lung) ends that branch.
     """
     pix = spacing_yx[0] * spacing_yx[1]
     order = range(hu.shape[0] - 1, -1, -1) if up > 0 else range(hu.shape[0])
@@ -65,7 +65,7 @@ def track_airways(hu: np.ndarray, body: np.ndarray, spacing_yx: tuple[float, flo
             continue
         areas = np.bincount(lab.ravel(), minlength=n + 1) * pix
         if prev is None:
-            ys, xs = np.nonzero(body[z])
+            _ys, xs = np.nonzero(body[z])
             if xs.size == 0:
                 continue
             cx = xs.mean()
@@ -111,7 +111,7 @@ def reference_lung(hu: np.ndarray, spacing: tuple[float, float, float], up: int 
     if n > 1 and sizes[order[1]] >= 0.2 * sizes[order[0]]:
         keep.append(order[1] + 1)
     out = np.zeros(hu.shape, bool)
-    r = int(round(SEAL_MM / sx))
+    r = round(SEAL_MM / sx)
     disc = np.hypot(*np.mgrid[-r:r + 1, -r:r + 1]) <= r
     for i in keep:
         one = lab == i
@@ -130,10 +130,10 @@ def with_abdomen(hu: np.ndarray, spacing: tuple[float, float, float], below_mm: 
     """
     rng = np.random.default_rng(seed)
     sx, sy, sz = spacing
-    n_new = int(round(below_mm / sz))
-    z, h, w = hu.shape
+    n_new = round(below_mm / sz)
+    _z, h, w = hu.shape
     body0 = body_mask(hu[:1])[0]
-    inner = ndi.binary_erosion(body0, iterations=int(round(12 / sx)))  # 12 mm fat rim
+    inner = ndi.binary_erosion(body0, iterations=round(12 / sx))  # 12 mm fat rim
     yy, xx = np.mgrid[:h, :w].astype(float)
     ys, xs = np.nonzero(body0)
     cy, cx = ys.mean(), xs.mean()
@@ -168,7 +168,7 @@ def with_abdomen(hu: np.ndarray, spacing: tuple[float, float, float], below_mm: 
     # a stomach gas bubble in the real upper abdomen, under the left dome, in soft tissue
     real = out[n_new:n_new + 10]
     soft = (real > -200) & (real < 200)
-    bz, bh, bw = real.shape
+    _bz, bh, bw = real.shape
     byy, bxx = np.mgrid[:bh, :bw]
     disc = ((byy - (cy - 0.45 * ry)) * sy) ** 2 + ((bxx - (cx + 0.35 * rx)) * sx) ** 2 <= 20.0 ** 2
     bubble = soft & disc[None]

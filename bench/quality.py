@@ -89,7 +89,8 @@ def kfold(a: argparse.Namespace) -> None:
     print(f"| mean ± sd | {sum(len(f['ids']) for f in res['folds'])} | {vals} |")
     for key, goal in GOALS.items():
         flag = "meets" if res["mean"][key] >= goal else "below"
-        print(f"  {key:20s} {res['mean'][key]:.3f} ± {res['sd'][key]:.3f}  (goal >= {goal}: {flag})")
+        print(f"  {key:20s} {res['mean'][key]:.3f} ± {res['sd'][key]:.3f}  "
+              f"(goal >= {goal}: {flag})")
     print("reproduce: .venv/bin/python " + " ".join(sys.argv))
 
 

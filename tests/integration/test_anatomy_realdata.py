@@ -8,7 +8,6 @@ holes filled per slice. Goals: lung Dice >= 0.97, <= 20 mL of lung label outside
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -51,7 +50,7 @@ def test_demo_series_lung_matches_the_3d_reference(demo):
 
 
 def test_abdomen_gas_below_the_lungs_is_not_lung(demo):
-    volume, segmenter, label_map, _ = demo
+    volume, segmenter, _label_map, _ = demo
     from anatomy_reference import with_abdomen
 
     from lunglab.domain.volume import CTVolume

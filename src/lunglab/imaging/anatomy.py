@@ -225,7 +225,7 @@ def lung_anatomy_3d(hu: np.ndarray, spacing: Sequence[float], *, superior: int |
     if closing_mm is None:
         closing_mm = VOLUME_CLOSING_MM
     sx, sy, sz = (float(s) for s in spacing)
-    shape = hu.shape
+    shape = (int(hu.shape[0]), int(hu.shape[1]), int(hu.shape[2]))
     kz = max(1, int(WORK_Z_MM // sz)) if sz < WORK_Z_MM else 1
     work_shape = (max(1, round(shape[1] * sy / max(work_mm, sy))),
                   max(1, round(shape[2] * sx / max(work_mm, sx))))
@@ -247,7 +247,7 @@ def lung_anatomy_3d(hu: np.ndarray, spacing: Sequence[float], *, superior: int |
     rough_main = _largest(candidate)
     up = superior if superior is not None else superior_sign(rough_main, airways)
     lung = _select_lung_components(candidate, small, voxel_ml, up)
-    window = max(1, int(round(BITE_Z_MM / wz)))
+    window = max(1, round(BITE_Z_MM / wz))
     flat = (wz * 1e3, wy, wx)  # per-slice (2D) closing
     out = np.zeros_like(lung)
     bites = np.zeros_like(lung)
@@ -273,14 +273,14 @@ def lung_anatomy_3d(hu: np.ndarray, spacing: Sequence[float], *, superior: int |
 
 
 def _to_input_grid(mask: np.ndarray, box: tuple[slice, slice], work_shape: tuple[int, int],
-                   kz: int, shape: tuple[int, ...], fill: bool) -> np.ndarray:
+                   kz: int, shape: tuple[int, int, int], fill: bool) -> np.ndarray:
     """A work-grid mask (cropped to the body box) back on the input's voxel grid."""
     grid = np.full((mask.shape[0], *work_shape), fill, bool)
     grid[:, box[0], box[1]] = mask
     if kz > 1:
         grid = np.repeat(grid, kz, axis=0)[:shape[0]]
-    if work_shape != tuple(shape[1:]):
-        grid = resize_slices(grid.astype(np.uint8), tuple(shape[1:])) > 0.5
+    if work_shape != (shape[1], shape[2]):
+        grid = resize_slices(grid.astype(np.uint8), (shape[1], shape[2])) > 0.5
     return grid
 
 

@@ -80,7 +80,7 @@ def drop_dome_partial_volume(label_map: np.ndarray, hu: np.ndarray, body: np.nda
     step = _step(sampling, COARSE_MM)
     coarse = (sampling[0], sampling[1] * step, sampling[2] * step)
     lung = label_map[:, ::step, ::step] > 0
-    window = max(1, int(round(DOME_WINDOW_MM / sampling[0])))
+    window = max(1, round(DOME_WINDOW_MM / sampling[0]))
     under = (_under_lung(lung, up, window) & body[:, ::step, ::step]
              & (hu[:, ::step, ::step] > -500))
     if not under.any():
@@ -108,7 +108,7 @@ def drop_dome_partial_volume(label_map: np.ndarray, hu: np.ndarray, body: np.nda
 
 
 def _step(sampling: tuple[float, float, float], target_mm: float) -> int:
-    return max(1, int(round(target_mm / max(sampling[1], 1e-3))))
+    return max(1, round(target_mm / max(sampling[1], 1e-3)))
 
 
 def _box(mask: np.ndarray, sampling: tuple[float, float, float], margin_mm: float
@@ -136,17 +136,18 @@ def solid_nodules(hu: np.ndarray, lung: np.ndarray, sampling: tuple[float, float
     solid = lung & (hu > SOLID_HU)
     if not solid.any():
         return solid
-    r_vox = [max(1, int(round(NODULE_MIN_RADIUS_MM / s))) for s in sampling]
+    r_vox = [max(1, round(NODULE_MIN_RADIUS_MM / s)) for s in sampling]
     ball = _ellipsoid(r_vox)
     opened = ndi.binary_opening(solid, structure=ball)
-    lab, n = ndi.label(opened)
+    lab, _n = ndi.label(opened)
     out = np.zeros_like(solid)
     voxel = float(np.prod(sampling))
     for i, sl in enumerate(ndi.find_objects(lab), start=1):
         comp = lab[sl] == i
         radius = float(ndi.distance_transform_edt(np.pad(comp, 1), sampling=sampling).max())
         ball_mm3 = 4.0 / 3.0 * np.pi * radius ** 3
-        if radius >= NODULE_MIN_RADIUS_MM and comp.sum() * voxel <= NODULE_MAX_ELONGATION * ball_mm3:
+        compact = comp.sum() * voxel <= NODULE_MAX_ELONGATION * ball_mm3
+        if radius >= NODULE_MIN_RADIUS_MM and compact:
             out[sl] |= comp
     # give back the voxels the opening shaved off the nodule's own surface
     if out.any():
@@ -156,7 +157,10 @@ def solid_nodules(hu: np.ndarray, lung: np.ndarray, sampling: tuple[float, float
 
 def _ellipsoid(r: Sequence[int]) -> np.ndarray:
     grid = np.ogrid[tuple(slice(-k, k + 1) for k in r)]
-    return sum((g / max(k, 1)) ** 2 for g, k in zip(grid, r, strict=True)) <= 1.0
+    total = np.zeros(tuple(2 * k + 1 for k in r))
+    for g, k in zip(grid, r, strict=True):
+        total = total + (g / max(k, 1)) ** 2
+    return np.asarray(total <= 1.0)
 
 
 def nodules_to_lung(label_map: np.ndarray, hu: np.ndarray,

@@ -124,6 +124,7 @@ def predict_slices(loaded: LoadedModel | Any, hu: np.ndarray, spacing_yx: tuple[
                 logits = _dihedral(loaded.forward(view), k, f, inverse=True)
                 p = torch.softmax(logits.float(), dim=1)
                 prob = p if prob is None else prob + p
+            assert prob is not None  # at least one view
             prob = resize_probabilities(prob[:, :, :shape[0], :shape[1]], (h, w))
             out[start:start + batch_size] = _argmax_channels(prob.cpu()).numpy()
     return out

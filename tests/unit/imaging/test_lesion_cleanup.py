@@ -49,7 +49,7 @@ def test_round_solid_nodule_and_its_rim_become_lung():
 
 def test_vessels_are_not_nodules():
     hu, labels = _lung_block()
-    zz, yy, xx = _grid(hu.shape)
+    _zz, yy, xx = _grid(hu.shape)
     vessel = (yy - 32) ** 2 + (xx - 32) ** 2 <= 9  # 6 mm wide tube through every slice
     hu[vessel] = 40
     assert not solid_nodules(hu, labels > 0, SAMPLING).any()
