@@ -16,8 +16,10 @@ class AiSegmentParams(BaseModel):
     """``ai-segment`` options; other keys (e.g. ``trigger``) are kept as notes."""
 
     model_config = ConfigDict(extra="allow")
-    model: str | None = Field(None, max_length=500, description="model file; default: the "
-                              "project's active model")
+    model: str | None = Field(None, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                              description="a model name: one of the study's project's model "
+                              "versions or a shipped model; default: the project's active model. "
+                              "Never a file path.")
     device: Literal["auto", "cpu", "cuda"] | None = None
 
 
@@ -26,7 +28,10 @@ def run_ai_segment(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Segment lung, GGO and consolidation; save the result as an ``ai`` label-map version."""
     from lunglab.ml import segment_volume, summarize
     from lunglab.services.labels.labelmaps import save_version
-    from lunglab.services.training.model_versions import active_model_for_study
+    from lunglab.services.training.model_versions import (
+        active_model_for_study,
+        model_by_name,
+    )
     from lunglab.services.access.studies import load_volume
 
     study_id = int(params["study_id"])
@@ -34,7 +39,8 @@ def run_ai_segment(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     with session_scope(ctx.url) as db:
         study = job_row(db, Study, study_id, running="ai_status", what="study")
         volume = load_volume(store, study)
-        model = params.get("model") or active_model_for_study(db, store, study_id)
+        model = (model_by_name(db, store, study.project_id, params["model"])
+                 if params.get("model") else active_model_for_study(db, store, study_id))
     ctx.progress(0.1, "segmenting")
     ctx.log(f"segmenting study {study_id}: {volume.shape} voxels")
     t0 = time.perf_counter()
@@ -50,8 +56,7 @@ def run_ai_segment(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
                                kind="ai", model_name=model_name, check_base=False,
                                message=f"AI proposal by {model_name}",
                                details={"model": info, "seconds": round(seconds, 2)})
-        study = db.get(Study, study_id)
-        assert study is not None
+        study = job_row(db, Study, study_id, what="study")
         study.ai_status = "done"
         study.ai_summary = {**summary, "version_id": version.id, "model": model_name}
     ctx.log(f"saved ai version {version.id} in {seconds:.1f}s: {summary}")

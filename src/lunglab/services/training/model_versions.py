@@ -119,6 +119,30 @@ def active_model_for_study(db: Session, store: VolumeStore, study_id: int) -> st
     return weights_path(store, mv) if mv is not None else None
 
 
+def model_by_name(db: Session, store: VolumeStore, project_id: int, name: str) -> str:
+    """The weights to load for a model *name* asked for by a job: one of the project's model
+    versions (its stored weights) or a model shipped with LungLab (its name).
+
+    Raises:
+        ValueError: when the name is neither; a job never opens a file path it was given.
+    """
+    mv = db.scalar(select(ModelVersion).where(ModelVersion.project_id == project_id,
+                                              ModelVersion.name == name))
+    if mv is not None:
+        return weights_path(store, mv)
+    if name in shipped_model_names():
+        return name
+    raise ValueError(f"unknown model {name!r}: not a model version of project {project_id} "
+                     f"nor a shipped model ({', '.join(sorted(shipped_model_names()))})")
+
+
+def shipped_model_names() -> set[str]:
+    """Names of the models shipped in ``lunglab/ml/weights`` (manifests and checkpoints)."""
+    from lunglab.ml.checkpoints import WEIGHTS_DIR
+
+    return {p.stem for p in WEIGHTS_DIR.iterdir() if p.suffix in (".json", ".pt")}
+
+
 def register(db: Session, store: VolumeStore, run: TrainingRun, network: torch.nn.Module,
              meta: dict[str, Any], *, base_version_id: int | None, base_model: str | None,
              metrics: dict[str, Any]) -> ModelVersion:
