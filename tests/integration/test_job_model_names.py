@@ -38,3 +38,23 @@ def test_names_resolve_to_shipped_models_or_fail_clearly(app, project: int) -> N
         assert model_by_name(db, store, project, "lunglab-lesion2d-v1") == "lunglab-lesion2d-v1"
         with pytest.raises(ValueError, match="unknown model 'lunglab-p99-v7'"):
             model_by_name(db, store, project, "lunglab-p99-v7")
+
+
+def test_a_train_job_only_trains_a_run_of_its_own_project(admin_api, app) -> None:  # type: ignore[no-untyped-def]
+    from lunglab.db.models_training import TrainingRun
+
+    a = admin_api.post("/api/projects", json={"name": "A", "description": ""}).json()["id"]
+    b = admin_api.post("/api/projects", json={"name": "B", "description": ""}).json()["id"]
+    with session_scope(app.state.settings.resolved_database_url) as db:
+        run = TrainingRun(project_id=a, state="done")
+        db.add(run)
+        db.flush()
+        run_id = run.id
+    app.state.runner.submit = lambda job_id, kind: None  # keep accepted jobs queued
+    for project, expected in ((b, 422), (a, 201)):
+        r = admin_api.post("/api/jobs", json={"kind": "train", "project_id": project,
+                                              "params": {"run_id": run_id}})
+        assert r.status_code == expected, (project, r.status_code, r.text)
+    r = admin_api.post("/api/jobs", json={"kind": "train", "project_id": b,
+                                          "params": {"run_id": run_id}})
+    assert f"no training run {run_id} in project {b}" in str(r.json()["detail"])

@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict
 from lunglab.services.jobs.context import JobContext
 
 JobFunction = Callable[[JobContext, dict[str, Any]], dict[str, Any]]
+ParamsCheck = Callable[[Any, dict[str, Any], int | None], str | None]
+"""``(db session, checked params, the job's project id) -> problem or None``."""
 Scope = Literal["study", "project"] | None
 
 
@@ -41,10 +43,14 @@ class JobSpec:
         params: the model ``params`` must validate against.
         scope: ``"study"`` (a study id is required), ``"project"`` (a project id, or a study
             whose project it is) or None.
+        check: rows that ``params`` name must belong to the job's project (e.g. a ``train``
+            job's run): returns what is wrong, or None. Runs after the user's rights on the
+            project were checked, so params cannot reach another project's rows.
     """
 
     params: type[BaseModel] = JobParams
     scope: Scope = None
+    check: ParamsCheck | None = None
 
 
 _KINDS: dict[str, JobFunction] = {}
@@ -53,8 +59,8 @@ _SERVICES_DIR = Path(__file__).resolve().parents[1]
 _discovered = False
 
 
-def job_kind(name: str, *, params: type[BaseModel] = JobParams,
-             scope: Scope = None) -> Callable[[JobFunction], JobFunction]:
+def job_kind(name: str, *, params: type[BaseModel] = JobParams, scope: Scope = None,
+             check: ParamsCheck | None = None) -> Callable[[JobFunction], JobFunction]:
     """Register a job function under ``name`` (a decorator), with what a submission needs.
 
     Example:
@@ -63,7 +69,7 @@ def job_kind(name: str, *, params: type[BaseModel] = JobParams,
     """
     def deco(fn: JobFunction) -> JobFunction:
         _KINDS[name] = fn
-        _SPECS[name] = JobSpec(params=params, scope=scope)
+        _SPECS[name] = JobSpec(params=params, scope=scope, check=check)
         return fn
     return deco
 

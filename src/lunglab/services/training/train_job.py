@@ -15,6 +15,7 @@ from typing import Any, Literal
 import torch
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from lunglab.db.models import LabelMapVersion, Study
 from lunglab.db.models_training import ModelVersion, TrainingRun
@@ -26,6 +27,7 @@ from lunglab.services.training.model_versions import active_version, register, w
 from lunglab.io.store import store_for
 from lunglab.ml.train_loop import FineTuneConfig, fine_tune
 from lunglab.services.training.data import case_refs
+from lunglab.services.training.smartclick_tune import tune_smartclick
 
 
 
@@ -78,7 +80,15 @@ class TrainParams(BaseModel):
     device: Literal["auto", "cpu", "cuda"] = "auto"
 
 
-@job_kind("train", params=TrainParams, scope="project")
+def _run_in_project(db: Session, params: dict[str, Any], project_id: int | None) -> str | None:
+    """A ``train`` job may only train a run of its own project."""
+    run = db.get(TrainingRun, int(params["run_id"]))
+    if run is None or run.project_id != project_id:
+        return f"params.run_id: no training run {params['run_id']} in project {project_id}"
+    return None
+
+
+@job_kind("train", params=TrainParams, scope="project", check=_run_in_project)
 def run_train(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Train (or resume) the run named by ``params["run_id"]``; see the module docstring."""
     from lunglab.ml.checkpoints import resolve_device
@@ -145,6 +155,7 @@ def run_train(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         run.state = "evaluating"
     ctx.log(f"registered {mv_name} (candidate); comparing with "
             f"{active_name or 'the shipped model'}")
+    tune_smartclick(ctx, store, train_refs, mv_id, base, int(p.get("epochs", 1)))  # issue 18
     ctx.progress(0.9, "evaluating on the frozen validation set")
     comparison = compare(lambda: _val_cases(ctx.url, store, p["val_snapshot"]), new_path,
                          active_path, device, active_name)
