@@ -2,9 +2,18 @@
 from __future__ import annotations
 
 import math
+from typing import overload
 
 import numpy as np
 import torch
+
+
+@overload
+def dice(pred: np.ndarray, truth: np.ndarray, *, empty: float = ...) -> float: ...
+
+
+@overload
+def dice(pred: np.ndarray, truth: np.ndarray, *, empty: None) -> float | None: ...
 
 
 def dice(pred: np.ndarray, truth: np.ndarray, *, empty: float | None = math.nan

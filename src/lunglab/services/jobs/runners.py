@@ -6,11 +6,13 @@ itself (:func:`celery_app`) is built here too, so the server can send tasks with
 """
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing as mp
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any, Protocol
@@ -109,7 +111,7 @@ class LocalJobRunner:
         except BrokenProcessPool:
             self._reset(queue)
             fut = self._executor(queue).submit(_run_in_child, self._dump, job_id)
-        fut.add_done_callback(lambda f, j=job_id, q=queue: self._done(j, q, f))
+        fut.add_done_callback(functools.partial(self._done, job_id, queue))
 
     def _done(self, job_id: int, queue: str, fut: Future[str]) -> None:
         if fut.cancelled():
@@ -182,13 +184,14 @@ class CeleryJobRunner:
         return None
 
 
-RUNNERS = {"local": LocalJobRunner, "celery": CeleryJobRunner}
+RUNNERS: dict[str, Callable[[Settings], JobRunner]] = {
+    "local": LocalJobRunner, "celery": CeleryJobRunner}
+"""Job runners by the name ``settings.job_runner`` gives."""
 
 
 def make_runner(settings: Settings) -> JobRunner:
     """The runner named by ``settings.job_runner``."""
-    runner: JobRunner = RUNNERS[settings.job_runner](settings)
-    return runner
+    return RUNNERS[settings.job_runner](settings)
 
 
 def celery_app(settings: Settings | None = None) -> Celery:
