@@ -36,7 +36,8 @@ def _validated(labels: np.ndarray, expect: tuple[int, ...], source: str) -> np.n
         return np.ascontiguousarray(labels)  # fast path: no sort needed
     bad = np.setdiff1d(np.unique(labels), np.arange(MAX_LABEL + 1))
     if bad.size:
-        raise InvalidInput(f"unknown label values {bad[:10].tolist()}; allowed 0..{MAX_LABEL}", source)
+        raise InvalidInput(f"unknown label values {bad[:10].tolist()}; allowed 0..{MAX_LABEL}",
+                           source)
     return np.ascontiguousarray(labels, dtype=np.uint8)
 
 
