@@ -61,6 +61,10 @@ UNDER_LUNG_FRACTION = 0.5
 """A separate component with more than this share of its voxels under the lung is abdominal gas."""
 EDGE_HU = -400.0
 """Half-way between lung (about -850 HU) and soft tissue: the lung's outline at full resolution."""
+BITE_MAX_RATIO = 0.25
+"""A pleural bite is at most this share of its lung's area in the slice (the per-slice mask
+allows 0.5): at the top or bottom slice of a short stack there is no 3D evidence, and a hull
+wedge over the liver dome can reach half a basal crescent's area."""
 BITE_Z_MM = 30.0
 """How far above and below a pleural bite its column is searched for lung."""
 
@@ -190,7 +194,7 @@ def _bites_between_lung(one: np.ndarray, window: int, centre: tuple[float, float
 
     ``centre`` is the mediastinum (row, column) in ``one``'s coordinates.
     """
-    bitten = fill_pleural_bites(one, centre=centre)
+    bitten = fill_pleural_bites(one, max_ratio=BITE_MAX_RATIO, centre=centre)
     added = bitten & ~one
     if not added.any():
         return one
