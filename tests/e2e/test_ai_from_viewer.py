@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import (PASSWORD, REPO, Server, _shrink_png, latest_version, login, open_study,
+from .support import (PASSWORD, REPO, Server, latest_version, login, open_study,
                       save_and_wait, set_brush, stroke, use_single_axial)
 
 
@@ -26,7 +26,8 @@ def _leave_the_study_as_found(server: Server):
 
 def _shot(page, name: str) -> None:
     """test-results/<name>.png always; docs/screenshots/ only when LUNGLAB_SCREENSHOTS names it."""
-    buf = _shrink_png(page.screenshot(type="png"))
+    # full colour: a 128-colour palette turns the small yellow GGO patches grey
+    buf = page.screenshot(type="png")
     out = REPO / "test-results"
     out.mkdir(exist_ok=True)
     (out / f"{name}.png").write_bytes(buf)
