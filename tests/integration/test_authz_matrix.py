@@ -153,6 +153,9 @@ CASES: list[Case] = [
     Case("POST", "/api/studies/{study_id}/review-copies", "201 201 403 404 401", _copy_body),
     Case("POST", "/api/studies/{study_id}/approve", "200 200 403 404 401",
          _json(lambda w, r: {"version_id": w["vb"]})),
+    Case("POST", "/api/studies/{study_id}/submit", "200 200 403 404 401", _json({}),
+         note="one person submits their own reading (admin and reviewer saved one above); "
+              "an annotator submits their assignment instead"),
     # --- reports and quantification (viewing follows study access; files are admin-only)
     Case("GET", "/api/studies/{study_id}/quantification", "200 200 200 404 401"),
     Case("GET", "/api/studies/{study_id}/change", "200 200 404 404 401",
