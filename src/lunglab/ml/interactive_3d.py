@@ -5,13 +5,18 @@ or the part it removed) is followed slice by slice in both directions: on the ne
 model gets one click of the same sign at the centre of the region's overlap (positive: the
 centre of the previous slice's region), and the answer is kept where it stays connected to the
 previous slice's region. The walk stops when the region vanishes, shrinks below a tenth of the
-previous slice's, grows more than threefold (a leak), or after ``max_mm`` millimetres.
+clicked slice's or of the previous slice's, grows more than threefold (a leak), is no denser than
+aerated lung (mean below :data:`MIN_LESION_HU`), or after ``max_mm`` millimetres.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from lunglab.ml.interactive import Click, ClickModel
+
+MIN_LESION_HU = -650.0
+"""A region carried to a neighbouring slice must be denser than this on average (GGO is about
+-700 to -300 HU; aerated lung -900 to -800)."""
 
 
 def _centre(region: np.ndarray) -> tuple[int, int] | None:
@@ -65,6 +70,7 @@ def correct_3d(model: ClickModel, hu: np.ndarray, lesion: np.ndarray, z0: int,
     else:
         region = lesion[z0].astype(bool) & ~out[z0]
     steps = int(max_mm // max(spacing_zyx[0], 0.1))
+    area0 = int(region.sum())
     for direction in (1, -1):
         prev = region
         for k in range(1, steps + 1):
@@ -80,7 +86,9 @@ def correct_3d(model: ClickModel, hu: np.ndarray, lesion: np.ndarray, z0: int,
             if positive:
                 grown = _touching(redrawn, prev) & (redrawn | before)
                 new_region = grown
-                if grown.sum() < 0.1 * prev.sum() or grown.sum() > 3 * prev.sum() + 50:
+                n = int(grown.sum())
+                if (n < 0.1 * prev.sum() or n < 0.1 * area0 or n > 3 * prev.sum() + 50
+                        or float(hu[z][grown].mean()) < MIN_LESION_HU):
                     break
                 out[z] = before | grown
             else:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +39,8 @@ class ClickTrainConfig:
     max_pseudo: int = 400
     train_ids: list[str] = field(default_factory=list)
     init: str | None = None
+    replay_medseg: bool = True
+    """Mix in the MedSeg (and pseudo-labelled) slices when the shared data is there."""
     extra: list[tuple[np.ndarray, np.ndarray, float]] = field(default_factory=list, repr=False)
 
 
@@ -48,9 +50,14 @@ def load_training_slices(cfg: ClickTrainConfig) -> tuple[list, list]:
 
     from lunglab.imaging.hu import pixels_to_hu
 
+    from lunglab.ml.dataset import shared_dir
+
+    if not cfg.replay_medseg or shared_dir() is None:  # fine-tuning on the project's data alone
+        if not cfg.extra:
+            raise ValueError("no training slices: no shared MedSeg data and no extra slices")
+        return [], []
     ids = cfg.train_ids or split_ids(list_ids())[0]
     labelled = [(s.hu, s.labels > 0, MEDSEG_PIXEL_MM) for s in map(load_slice, ids)]
-    labelled += list(cfg.extra)
     root = medseg_dir() / "unlabeled_pseudo"
     pseudo = []
     names = sorted(p.name for p in (root / "images").glob("*radiopaedia*.jpg"))
@@ -69,12 +76,29 @@ def load_training_slices(cfg: ClickTrainConfig) -> tuple[list, list]:
     return labelled, pseudo
 
 
+def noisy_outline(truth: np.ndarray, hu: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The reference's signed distance plus a smooth random field, thresholded: outlines that
+    wander by several pixels, lesions split or merged, and false blobs where the field is high."""
+    from scipy.ndimage import distance_transform_edt, gaussian_filter, zoom
+
+    sd = distance_transform_edt(truth) - distance_transform_edt(~truth)
+    small = rng.normal(0, 1, size=(max(2, truth.shape[0] // 16), max(2, truth.shape[1] // 16)))
+    field = zoom(small, (truth.shape[0] / small.shape[0], truth.shape[1] / small.shape[1]),
+                 order=3)[:truth.shape[0], :truth.shape[1]]
+    field = gaussian_filter(field, 2) * rng.uniform(4, 14) + rng.uniform(-3, 3)
+    out = (sd + field) > 0
+    return out & (hu > -950)
+
+
 def perturb(truth: np.ndarray, hu: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A plausible imperfect starting mask derived from the reference."""
     from scipy.ndimage import binary_dilation, binary_erosion, label
 
-    if rng.random() < 0.2:
+    r = rng.random()
+    if r < 0.15:
         return np.zeros_like(truth)
+    if r < 0.55:  # boundary and blob errors like an automatic proposal's: a smooth random field
+        return noisy_outline(truth, hu, rng)
     comp, n = label(truth)
     keep = np.concatenate([[False], rng.random(n) > 0.4])
     out = keep[comp]
@@ -149,10 +173,12 @@ def train_click_model(cfg: ClickTrainConfig, out: Path, log=print) -> dict:
                                                 pct_start=0.1)
     start, losses = time.time(), []
     for it in range(cfg.iterations):
-        loop_model = ClickModel(net) if it > cfg.iterations // 3 else None
+        loop_model = ClickModel(net) if cfg.init or it > cfg.iterations // 3 else None
         xs, ys = [], []
         for _ in range(cfg.batch_size):
-            pool = pseudo if pseudo and rng.random() < cfg.pseudo_fraction else labelled
+            r = rng.random()
+            pool = (pseudo if pseudo and r < cfg.pseudo_fraction else
+                    cfg.extra if cfg.extra and (r > 0.5 or not labelled) else labelled)
             x, y = make_sample(pool[rng.integers(len(pool))], rng, loop_model)
             xs.append(x)
             ys.append(y)
@@ -162,12 +188,13 @@ def train_click_model(cfg: ClickTrainConfig, out: Path, log=print) -> dict:
         loss.backward()
         opt.step()
         sched.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         if (it + 1) % 50 == 0:
             log(f"it {it + 1}/{cfg.iterations} loss {np.mean(losses[-50:]):.4f} "
                 f"{time.time() - start:.0f}s")
-    meta = {k: v for k, v in asdict(cfg).items() if k != "extra"}
+    meta = {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.name != "extra"}
     meta.update(crop_px=CROP_PX, labelled_slices=len(labelled), pseudo_slices=len(pseudo),
+                project_slices=len(cfg.extra),
                 seconds=round(time.time() - start), final_loss=float(np.mean(losses[-100:])))
     net.eval()
     save_checkpoint(net, out, meta)
@@ -181,10 +208,12 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--init", default=None, help="start from these click-model weights")
     ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args()
     cfg = ClickTrainConfig(iterations=a.iterations, batch_size=a.batch_size, seed=a.seed,
-                           threads=a.threads)
+                           threads=a.threads, lr=a.lr, init=a.init)
     print(train_click_model(cfg, a.out, log=lambda m: print(m, flush=True)))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,15 +43,30 @@ class ClickIn:
     positive: bool = True
 
 
-@lru_cache(maxsize=1)
-def click_model() -> Any:
-    """The interactive model, loaded once per process."""
+@lru_cache(maxsize=4)
+def click_model(path: str | None = None) -> Any:
+    """The interactive model (``path``: fine-tuned weights; None: the shipped ones), loaded once
+    per process."""
     import torch
 
     from lunglab.ml.interactive import ClickModel
 
     torch.set_num_threads(1)
-    return ClickModel.load()
+    model = ClickModel.load(path)
+    model.meta.setdefault("name", f"fine-tuned ({Path(path).name})" if path else
+                          "lunglab-smartclick2d-v1")
+    return model
+
+
+def weights_for(db: Session, store: VolumeStore, study: Any) -> str | None:
+    """The Smart click weights fine-tuned with the project's active model, if there are any."""
+    from lunglab.services.training.model_versions import active_version
+    from lunglab.services.training.smartclick_tune import smartclick_key
+
+    mv = active_version(db, study.project_id)
+    if mv is None or not store.exists(smartclick_key(mv.weights_key)):
+        return None
+    return str(store.local_path(smartclick_key(mv.weights_key)))
 
 
 def _hu(store: VolumeStore, study: Any) -> tuple[np.ndarray, tuple[float, float, float]]:
@@ -120,7 +136,8 @@ def smart_click(db: Session, store: VolumeStore, user: User, study_id: int, edit
     hu = hu_all[zs[0]:zs[-1] + 1].astype(np.float32)
     before = edit.planes
     lesion = np.isin(before, (2, 3))
-    model = click_model()
+    path = weights_for(db, store, study)
+    model = click_model(path) if path else click_model()
     k0 = zs.index(z)
     own = [Click(c.y, c.x, c.positive) for c in clicks]
     if three_d:
@@ -137,6 +154,6 @@ def smart_click(db: Session, store: VolumeStore, user: User, study_id: int, edit
                 planes.append(new)
     out = SliceEdit(tuple(changed_z), np.stack(planes) if planes else
                     np.zeros((0, ny, nx), np.uint8))
-    info = {"model": model.meta.get("name", "lunglab-smartclick2d-v1"),
+    info = {"model": model.meta.get("name"),
             "ms": round((time.perf_counter() - t0) * 1000, 1), "slices": list(changed_z)}
     return out, info
