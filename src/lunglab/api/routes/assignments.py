@@ -2,16 +2,15 @@
 active-time heartbeats and submission."""
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 
 from lunglab.api.deps import CurrentUser, RunnerDep, SessionDep
+from lunglab.api.presenters import assignment_detail, assignment_out, assignments_out
+from lunglab.api.schemas.page import Page
 from lunglab.api.schemas.fields import IdParam
 from lunglab.api.schemas.collab import (
     AssignmentDetailOut,
     AssignmentOut,
-    AssignmentsOut,
     AutoAssignIn,
     AutoAssignOut,
     BulkAssignIn,
@@ -26,25 +25,21 @@ from lunglab.services.collab import review
 router = APIRouter(tags=["assignments"])
 
 
-def _out(db, a) -> AssignmentOut:  # type: ignore[no-untyped-def]
-    return AssignmentOut(**svc.assignment_facts(db, a))
-
-
-@router.get("/projects/{project_id}/assignments", response_model=AssignmentsOut)
+@router.get("/projects/{project_id}/assignments", response_model=Page[AssignmentOut])
 def list_assignments(project_id: IdParam, db: SessionDep, user: CurrentUser,
                      state: str | None = None, username: str | None = None,
-                     study_id: IdParam | None = None) -> AssignmentsOut:
+                     study_id: IdParam | None = None) -> Page[AssignmentOut]:
     rows = svc.list_assignments(db, user, project_id, state=state, username=username,
                                 study_id=study_id)
-    return AssignmentsOut(data=[_out(db, a) for a in rows], count=len(rows))
+    return Page[AssignmentOut](data=assignments_out(db, rows), count=len(rows))
 
 
-@router.post("/projects/{project_id}/assignments/bulk", response_model=AssignmentsOut,
+@router.post("/projects/{project_id}/assignments/bulk", response_model=Page[AssignmentOut],
              status_code=201)
 def assign_bulk(project_id: IdParam, body: BulkAssignIn, db: SessionDep,
-                user: CurrentUser) -> AssignmentsOut:
+                user: CurrentUser) -> Page[AssignmentOut]:
     rows = svc.assign_many(db, user, project_id, body.study_ids, body.usernames)
-    return AssignmentsOut(data=[_out(db, a) for a in rows], count=len(rows))
+    return Page[AssignmentOut](data=assignments_out(db, rows), count=len(rows))
 
 
 @router.post("/projects/{project_id}/assignments/auto", response_model=AutoAssignOut,
@@ -53,22 +48,22 @@ def assign_auto(project_id: IdParam, body: AutoAssignIn, db: SessionDep,
                 user: CurrentUser) -> AutoAssignOut:
     res = svc.auto_assign(db, user, project_id, body.readers_per_study,
                           usernames=body.usernames, study_ids=body.study_ids, quota=body.quota)
-    return AutoAssignOut(created=[_out(db, a) for a in res["created"]],
+    return AutoAssignOut(created=assignments_out(db, res["created"]),
                          unfilled=res["unfilled"])
 
 
-@router.get("/me/assignments", response_model=AssignmentsOut)
-def my_assignments(db: SessionDep, user: CurrentUser, state: str | None = None) -> AssignmentsOut:
+@router.get("/me/assignments", response_model=Page[AssignmentOut])
+def my_assignments(db: SessionDep, user: CurrentUser,
+                   state: str | None = None) -> Page[AssignmentOut]:
     rows = svc.my_assignments(db, user, state)
-    return AssignmentsOut(data=[_out(db, a) for a in rows], count=len(rows))
+    return Page[AssignmentOut](data=assignments_out(db, rows), count=len(rows))
 
 
 @router.get("/assignments/{assignment_id}", response_model=AssignmentDetailOut)
 def get_assignment(assignment_id: IdParam, db: SessionDep,
                    user: CurrentUser) -> AssignmentDetailOut:
     a, _ = svc.get_assignment(db, user, assignment_id)
-    facts: dict[str, Any] = {**svc.assignment_facts(db, a), **review.feedback(db, a.id)}
-    return AssignmentDetailOut(**facts)
+    return assignment_detail(db, a)
 
 
 @router.delete("/assignments/{assignment_id}", status_code=204)
@@ -79,7 +74,7 @@ def delete_assignment(assignment_id: IdParam, db: SessionDep, user: CurrentUser)
 
 @router.post("/assignments/{assignment_id}/start", response_model=AssignmentOut)
 def start(assignment_id: IdParam, db: SessionDep, user: CurrentUser) -> AssignmentOut:
-    return _out(db, svc.start(db, user, assignment_id))
+    return assignment_out(db, svc.start(db, user, assignment_id))
 
 
 @router.post("/assignments/{assignment_id}/heartbeat", response_model=HeartbeatOut)
@@ -93,7 +88,7 @@ def heartbeat(assignment_id: IdParam, body: HeartbeatIn, db: SessionDep,
 def submit(assignment_id: IdParam, body: SubmitIn, db: SessionDep, user: CurrentUser,
            runner: RunnerDep) -> AssignmentOut:
     a = svc.submit(db, user, assignment_id, body.version_id)
-    out = _out(db, a)
+    out = assignment_out(db, a)
     if len(review.submitted(db, a.study_id)) >= 2:  # compute it before a reviewer asks
         job = jobs.submit(db, None, "agreement", study_id=a.study_id,
                           params={"study_id": a.study_id})

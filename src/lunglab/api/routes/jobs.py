@@ -6,20 +6,12 @@ from fastapi.responses import PlainTextResponse
 
 from lunglab.api.deps import CurrentUser, RunnerDep, SessionDep
 from lunglab.api.schemas.fields import IdParam
-from lunglab.api.schemas.resources import JobCreate, JobPublic, JobsPublic
-from lunglab.db.models import Job
+from lunglab.api.presenters import job_public
+from lunglab.api.schemas.page import Page
+from lunglab.api.schemas.resources import JobCreate, JobPublic
 from lunglab.services import jobs as svc
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
-
-
-def job_public(j: Job) -> JobPublic:
-    return JobPublic(
-        id=j.id, kind=j.kind, state=j.state, progress=j.progress, message=j.message,
-        created_at=j.created_at, started_at=j.started_at, finished_at=j.finished_at,
-        requested_by=j.requested_by.username if j.requested_by else None, study_id=j.study_id,
-        project_id=j.project_id, runner=j.runner, worker=j.worker, result=j.result,
-    )
 
 
 @router.post("", response_model=JobPublic, status_code=201)
@@ -30,11 +22,11 @@ def submit(body: JobCreate, db: SessionDep, user: CurrentUser, runner: RunnerDep
     return job_public(job)
 
 
-@router.get("", response_model=JobsPublic)
+@router.get("", response_model=Page[JobPublic])
 def list_jobs(db: SessionDep, user: CurrentUser, project_id: IdParam | None = None,
-              study_id: IdParam | None = None) -> JobsPublic:
+              study_id: IdParam | None = None) -> Page[JobPublic]:
     rows = svc.list_jobs(db, user, project_id=project_id, study_id=study_id)
-    return JobsPublic(data=[job_public(j) for j in rows], count=len(rows))
+    return Page[JobPublic](data=[job_public(j) for j in rows], count=len(rows))
 
 
 @router.get("/{job_id}", response_model=JobPublic)

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from lunglab.api.deps import CurrentUser, SessionDep, SettingsDep, StoreDep
+from lunglab.api.presenters import model_public
 from lunglab.api.schemas.fields import IdParam
 from lunglab.api.schemas.training import (
     ModelVersionPublic,
@@ -15,23 +16,10 @@ from lunglab.api.schemas.training import (
     RollbackIn,
     ShippedModelPublic,
 )
-from lunglab.db.models_training import ModelVersion
 from lunglab.services.training import model_versions as svc
 from lunglab.services.training.model_export import export_version
 
 router = APIRouter(tags=["models"])
-
-
-def model_public(db, mv: ModelVersion) -> ModelVersionPublic:  # type: ignore[no-untyped-def]
-    return ModelVersionPublic(
-        id=mv.id, project_id=mv.project_id, number=mv.number, name=mv.name,
-        state=mv.state, base_version_id=mv.base_version_id, base_model=mv.base_model,  # type: ignore[arg-type]
-        lineage=svc.lineage(db, mv), arch=mv.arch, config=mv.config, seed=mv.seed,
-        data_snapshot=mv.data_snapshot, val_study_ids=mv.val_study_ids, metrics=mv.metrics,
-        comparison=mv.comparison, run_id=mv.run_id,
-        created_by=mv.created_by.username if mv.created_by else None,
-        created_at=mv.created_at, promoted_at=mv.promoted_at,
-        promotion_reason=mv.promotion_reason)
 
 
 @router.get("/projects/{project_id}/models", response_model=ModelVersionsPublic)

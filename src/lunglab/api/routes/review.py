@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, UploadFile
 
 from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
-from lunglab.api.routes.versions import MAX_LABELMAP_BYTES, version_public
+from lunglab.api.presenters import assignment_out, review_out, version_public
+from lunglab.api.routes.versions import MAX_LABELMAP_BYTES
 from lunglab.api.schemas.fields import IdParam
 from lunglab.api.schemas.resources import VersionPublic
 from lunglab.api.schemas.collab import (
@@ -21,11 +22,8 @@ from lunglab.api.schemas.collab import (
     HistoryOut,
     ReturnIn,
     ReviewOut,
-    ReviewReaderOut,
     SubmitIn,
 )
-from lunglab.db.models import LabelMapVersion
-from lunglab.services.collab import assignments
 from lunglab.services.collab import consensus
 from lunglab.services.labels import formats as label_formats
 from lunglab.services.collab import provenance
@@ -37,17 +35,7 @@ router = APIRouter(tags=["review"])
 
 @router.get("/studies/{study_id}/review", response_model=ReviewOut)
 def get_review(study_id: IdParam, db: SessionDep, user: CurrentUser) -> ReviewOut:
-    o = review.overview(db, user, study_id)
-    study = o["study"]
-    readers = []
-    for r in o["readers"]:
-        v = db.get(LabelMapVersion, r["version_id"]) if r["version_id"] else None
-        readers.append(ReviewReaderOut(**{k: x for k, x in r.items() if k != "version_id"},
-                                       version=version_public(v, study) if v else None))
-    return ReviewOut(study_id=study.id, study_name=study.name, readers=readers,
-                     other_versions=[version_public(v, study) for v in o["other_versions"]],
-                     comments=o["comments"], decisions=o["decisions"],
-                     final_version_id=o["final_version_id"])
+    return review_out(db, review.overview(db, user, study_id))
 
 
 @router.post("/studies/{study_id}/comments", response_model=CommentOut, status_code=201)
@@ -64,7 +52,7 @@ def return_assignment(assignment_id: IdParam, body: ReturnIn, db: SessionDep,
                       user: CurrentUser) -> AssignmentOut:
     a = review.return_to_reader(db, user, assignment_id, body.comment,
                                 [x.model_dump() for x in body.anchors])
-    return AssignmentOut(**assignments.assignment_facts(db, a))
+    return assignment_out(db, a)
 
 
 @router.post("/studies/{study_id}/submit", response_model=AssignmentOut)
@@ -72,7 +60,7 @@ def submit_own_reading(study_id: IdParam, body: SubmitIn, db: SessionDep,
                        user: CurrentUser) -> AssignmentOut:
     """A project admin or reviewer submits their own reading (one person does it all)."""
     a = review.submit_own_reading(db, user, study_id, body.version_id)
-    return AssignmentOut(**assignments.assignment_facts(db, a))
+    return assignment_out(db, a)
 
 
 @router.post("/studies/{study_id}/approve", response_model=DecisionOut)

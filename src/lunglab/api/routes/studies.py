@@ -7,7 +7,9 @@ from fastapi.responses import FileResponse
 from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
 from lunglab.api.responses import LargeFileResponse
 from lunglab.api.schemas.fields import IdParam, Offset
-from lunglab.api.schemas.resources import StudiesPublic, StudyPublic
+from lunglab.api.presenters import study_public
+from lunglab.api.schemas.page import Page
+from lunglab.api.schemas.resources import StudyPublic
 from lunglab.services.access import audit
 from lunglab.services.access import projects
 from lunglab.services.access import studies
@@ -15,29 +17,16 @@ from lunglab.services.access import studies
 router = APIRouter(tags=["studies"])
 
 
-def study_public(s, stats: tuple[int | None, int] | None) -> StudyPublic:  # type: ignore[no-untyped-def]
-    latest, count = stats or (None, 0)
-    return StudyPublic(
-        id=s.id, project_id=s.project_id, name=s.name, shape=s.shape, spacing=s.spacing,
-        origin=s.origin, direction=s.direction, slice_count=s.slice_count, modality=s.modality,
-        manufacturer=s.manufacturer, kernel=s.kernel, kvp=s.kvp,
-        series_description=s.series_description, patient_key=s.patient_key,
-        created_at=s.created_at, updated_at=s.updated_at, ai_status=s.ai_status,
-        ai_summary=s.ai_summary, latest_version_id=latest, version_count=count,
-        warnings=s.warnings or [],
-    )
-
-
-@router.get("/projects/{project_id}/studies", response_model=StudiesPublic)
+@router.get("/projects/{project_id}/studies", response_model=Page[StudyPublic])
 def list_studies(project_id: IdParam, db: SessionDep, user: CurrentUser,
                  offset: Offset = 0, limit: int = Query(50, ge=1, le=500),
                  q: str | None = Query(None, max_length=100),
-                 ai_status: str | None = Query(None, max_length=16)) -> StudiesPublic:
+                 ai_status: str | None = Query(None, max_length=16)) -> Page[StudyPublic]:
     rows, count = studies.list_studies(db, user, project_id, offset=offset, limit=limit, q=q,
                                        ai_status=ai_status)
     blind = user.id if projects.role_in(db, user, project_id) == "annotator" else None
     stats = studies.version_stats(db, list(rows), reader_id=blind)
-    return StudiesPublic(data=[study_public(s, stats.get(s.id)) for s in rows], count=count)
+    return Page[StudyPublic](data=[study_public(s, stats.get(s.id)) for s in rows], count=count)
 
 
 @router.get("/studies/{study_id}", response_model=StudyPublic)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 
 from lunglab.api.deps import CurrentUser, RunnerDep, SessionDep, SettingsDep
-from lunglab.api.routes.jobs import job_public
+from lunglab.api.presenters import job_public
 from lunglab.api.schemas.fields import IdParam, Offset
 from lunglab.api.schemas.resources import JobPublic
 from lunglab.api.schemas.training import TrainCreate, TrainStarted

@@ -4,16 +4,17 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from lunglab.api.deps import AdminUser, SessionDep
-from lunglab.api.schemas.resources import UserCreate, UserPublic, UsersPublic
+from lunglab.api.schemas.page import Page
+from lunglab.api.schemas.resources import UserCreate, UserPublic
 from lunglab.services.access import accounts
 
 router = APIRouter(prefix="/users", tags=["users"])
 
 
-@router.get("", response_model=UsersPublic)
-def list_users(db: SessionDep, admin: AdminUser) -> UsersPublic:
+@router.get("", response_model=Page[UserPublic])
+def list_users(db: SessionDep, admin: AdminUser) -> Page[UserPublic]:
     users = accounts.list_users(db)
-    return UsersPublic(data=[UserPublic.model_validate(u) for u in users], count=len(users))
+    return Page[UserPublic](data=[UserPublic.model_validate(u) for u in users], count=len(users))
 
 
 @router.post("", response_model=UserPublic, status_code=201)

@@ -12,7 +12,9 @@ from lunglab.db.lookup import get_or_404
 from lunglab.api.deps import CurrentUser, SessionDep, StoreDep
 from lunglab.api.responses import LargeFileResponse
 from lunglab.api.schemas.fields import IdParam
-from lunglab.api.schemas.resources import VersionPublic, VersionsPublic
+from lunglab.api.presenters import version_public
+from lunglab.api.schemas.page import Page
+from lunglab.api.schemas.resources import VersionPublic
 from lunglab.api.slots import LoopSlots
 from lunglab.db.models import LabelMapVersion
 from lunglab.services.access import audit
@@ -25,20 +27,11 @@ router = APIRouter(tags=["label maps"])
 MAX_LABELMAP_BYTES = 2 * 1024**3
 
 
-def version_public(v: LabelMapVersion, study) -> VersionPublic:  # type: ignore[no-untyped-def]
-    return VersionPublic(
-        id=v.id, study_id=v.study_id, kind=v.kind, author=v.author.username if v.author else None,
-        model_name=v.model_name, parent_id=v.parent_id, created_at=v.created_at,
-        checksum=v.checksum, voxel_counts=v.voxel_counts or {},
-        volumes_ml=labelmaps.volumes_ml(v, study), message=v.message,
-    )
-
-
-@router.get("/studies/{study_id}/versions", response_model=VersionsPublic)
-def list_versions(study_id: IdParam, db: SessionDep, user: CurrentUser) -> VersionsPublic:
+@router.get("/studies/{study_id}/versions", response_model=Page[VersionPublic])
+def list_versions(study_id: IdParam, db: SessionDep, user: CurrentUser) -> Page[VersionPublic]:
     study, role = projects.get_study(db, user, study_id)
     rows = labelmaps.visible_versions(db, user, study, role)
-    return VersionsPublic(data=[version_public(v, study) for v in rows], count=len(rows))
+    return Page[VersionPublic](data=[version_public(v, study) for v in rows], count=len(rows))
 
 
 @router.get("/versions/{version_id}/labels.nii.gz", response_class=FileResponse)

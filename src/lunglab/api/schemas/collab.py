@@ -27,10 +27,6 @@ class AssignmentOut(BaseModel):
     decided_at: UtcDateTime | None
 
 
-class AssignmentsOut(BaseModel):
-    data: list[AssignmentOut]
-    count: int
-
 
 class CommentOut(BaseModel):
     id: int

@@ -14,10 +14,6 @@ class UserPublic(BaseModel):
     is_admin: bool
 
 
-class UsersPublic(BaseModel):
-    data: list[UserPublic]
-    count: int
-
 
 class LoginIn(BaseModel):
     username: str = Field(max_length=64)
@@ -67,10 +63,6 @@ class ProjectPublic(BaseModel):
     created_at: UtcDateTime
 
 
-class ProjectsPublic(BaseModel):
-    data: list[ProjectPublic]
-    count: int
-
 
 class MemberIn(BaseModel):
     username: str = Field(max_length=64)
@@ -82,10 +74,6 @@ class MemberPublic(BaseModel):
     username: str
     role: str
 
-
-class MembersPublic(BaseModel):
-    data: list[MemberPublic]
-    count: int
 
 
 class AssignmentIn(BaseModel):
@@ -124,10 +112,6 @@ class StudyPublic(BaseModel):
     version_count: int
     warnings: list[str]
 
-
-class StudiesPublic(BaseModel):
-    data: list[StudyPublic]
-    count: int
 
 
 class ImportResult(BaseModel):
@@ -182,10 +166,6 @@ class VersionPublic(BaseModel):
     message: str
 
 
-class VersionsPublic(BaseModel):
-    data: list[VersionPublic]
-    count: int
-
 
 class JobCreate(BaseModel):
     kind: str = Field(max_length=32)
@@ -211,10 +191,6 @@ class JobPublic(BaseModel):
     result: dict[str, Any] | None
 
 
-class JobsPublic(BaseModel):
-    data: list[JobPublic]
-    count: int
-
 
 class AuditEventPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -226,7 +202,3 @@ class AuditEventPublic(BaseModel):
     at: UtcDateTime
     details: dict[str, Any]
 
-
-class AuditEventsPublic(BaseModel):
-    data: list[AuditEventPublic]
-    count: int

@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lunglab.api.schemas.page import Page
 from lunglab.api.schemas.resources import JobPublic
 from lunglab.api.schemas.fields import DbId, ShippedOrId, UtcDateTime
 
@@ -71,9 +72,10 @@ class ShippedModelPublic(BaseModel):
     card: str = Field(description="the model card (markdown)")
 
 
-class ModelVersionsPublic(BaseModel):
+class ModelVersionsPublic(Page[ModelVersionPublic]):
+    """The page of a project's trained versions, with the active and the shipped model."""
+
     data: list[ModelVersionPublic] = Field(description="the project's trained versions")
-    count: int
     active_id: int | None = Field(None, description="None: the shipped model (version 0) is active")
     shipped: ShippedModelPublic | None = None
     active_name: str | None = Field(None, description="name of the model in use")
