@@ -18,6 +18,7 @@ from rich.table import Table
 from lunglab.cli.common import console, fail, ready_settings
 
 from lunglab.core.about import RESEARCH_USE_NOTICE
+from lunglab.domain.labels import LABEL_KEYS
 
 export_app = typer.Typer(help="Export label maps, CT and datasets (as an administrator).",
                          no_args_is_help=True)
@@ -84,7 +85,7 @@ def quantify(
               f"lung split: {figures['split_method']}")
     if figures["density"]:
         dens = Table("class", "mean HU", "p5", "p50", "p95")
-        for cls in ("lung", "ggo", "consolidation"):
+        for cls in LABEL_KEYS.values():
             d = figures["density"][cls]
             dens.add_row(cls, *("-" if d[k] is None else f"{d[k]:.0f}"
                                 for k in ("mean_hu", "p5_hu", "p50_hu", "p95_hu")))

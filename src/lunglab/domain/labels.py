@@ -30,3 +30,16 @@ DEFAULT_LABEL_SCHEMA: tuple[LabelSpec, ...] = (
 )
 
 MAX_LABEL = int(Label.CONSOLIDATION)
+
+FOREGROUND: tuple[int, ...] = (int(Label.LUNG), int(Label.GGO), int(Label.CONSOLIDATION))
+"""The voxel values of the lung, each on its own (lung is all of them together)."""
+
+LABEL_KEYS: dict[int, str] = {int(Label.LUNG): "lung", int(Label.GGO): "ggo",
+                              int(Label.CONSOLIDATION): "consolidation"}
+"""Key of each value in per-label figures (Dice, volume errors): one voxel value each, so
+``"lung"`` there is label 1 alone, the lung without lesion."""
+
+SHORT_NAMES: dict[int, str] = {int(Label.LUNG): "lung", int(Label.GGO): "GGO",
+                               int(Label.CONSOLIDATION): "consolidation"}
+"""Short names of the values for legends and exported label tables (label 1 is the lung
+without lesion; :data:`DEFAULT_LABEL_SCHEMA` has the full names)."""

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from lunglab.domain.labels import SHORT_NAMES, Label
 from lunglab.imaging.quantify import slice_involvement
 
 COLOURS = {1: (0.24, 0.55, 0.87), 2: (0.95, 0.76, 0.18), 3: (0.88, 0.25, 0.23)}
@@ -136,8 +137,8 @@ def zone_bars(zones: list[dict[str, Any]]) -> bytes:
     ggo = [100 * z["ggo_ml"] / z["lung_ml"] if z["lung_ml"] else 0 for z in zones]
     cons = [100 * z["consolidation_ml"] / z["lung_ml"] if z["lung_ml"] else 0 for z in zones]
     x = np.arange(len(zones))
-    ax.bar(x, ggo, color=COLOURS[2], label="GGO")
-    ax.bar(x, cons, bottom=ggo, color=COLOURS[3], label="consolidation")
+    ax.bar(x, ggo, color=COLOURS[2], label=SHORT_NAMES[Label.GGO])
+    ax.bar(x, cons, bottom=ggo, color=COLOURS[3], label=SHORT_NAMES[Label.CONSOLIDATION])
     for i, z in enumerate(zones):
         ax.text(i, ggo[i] + cons[i] + 2, f"score {z['score']}", ha="center", fontsize=8)
     ax.set_xticks(x, names, fontsize=8)

@@ -19,10 +19,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lunglab.domain.labels import FOREGROUND, LABEL_KEYS
 from lunglab.ml.cases import CaseCache, CaseRef, epoch_order, val_slices
-
-LABELS = (1, 2, 3)
-LABEL_NAMES = {1: "lung", 2: "ggo", 3: "consolidation"}
 
 
 @dataclass
@@ -65,10 +63,10 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
 def dice_per_label(pred: np.ndarray, ref: np.ndarray) -> dict[str, float | None]:
     """Global Dice per label over all pixels; None where reference and prediction are empty."""
     out: dict[str, float | None] = {}
-    for v in LABELS:
+    for v in FOREGROUND:
         p, r = pred == v, ref == v
         denom = int(p.sum()) + int(r.sum())
-        out[LABEL_NAMES[v]] = None if denom == 0 else round(2 * int((p & r).sum()) / denom, 4)
+        out[LABEL_KEYS[v]] = None if denom == 0 else round(2 * int((p & r).sum()) / denom, 4)
     return out
 
 

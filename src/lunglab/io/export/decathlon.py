@@ -25,9 +25,10 @@ from typing import Any
 import numpy as np
 
 from lunglab.core.about import RESEARCH_USE_NOTICE, __version__
+from lunglab.domain.labels import SHORT_NAMES, Label
 from lunglab.domain.volume import CTVolume
 
-LABELS = {"background": 0, "lung": 1, "GGO": 2, "consolidation": 3}
+LABELS = {"background": int(Label.BACKGROUND), **{n: v for v, n in SHORT_NAMES.items()}}
 VAL_FRACTION = 0.2
 TEST_FRACTION = 0.1
 

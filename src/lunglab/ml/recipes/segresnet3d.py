@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-LABEL_NAMES = ("lung", "ggo", "consolidation")
+from lunglab.domain.labels import FOREGROUND, LABEL_KEYS
 
 
 @dataclass
@@ -105,7 +105,7 @@ def _validate(net: torch.nn.Module, items: list[dict[str, str]], cfg: Recipe3D) 
     from monai.data import Dataset
     from monai.inferers import sliding_window_inference
 
-    inter, total = np.zeros(3), np.zeros(3)
+    inter, total = np.zeros(len(FOREGROUND)), np.zeros(len(FOREGROUND))
     net.eval()
     with torch.inference_mode():
         data = Dataset(items[:cfg.max_val_cases], _transforms(cfg, train=False))
@@ -116,12 +116,12 @@ def _validate(net: torch.nn.Module, items: list[dict[str, str]], cfg: Recipe3D) 
             assert isinstance(logits, torch.Tensor)
             pred = logits.argmax(1)[0].cpu()
             ref = item["label"][0].long()
-            for k in range(3):
-                p, r = pred == k + 1, ref == k + 1
+            for k, v in enumerate(FOREGROUND):
+                p, r = pred == v, ref == v
                 inter[k] += float((p & r).sum())
                 total[k] += float(p.sum() + r.sum())
-    return {n: (round(2 * inter[k] / total[k], 4) if total[k] else None)
-            for k, n in enumerate(LABEL_NAMES)}
+    return {LABEL_KEYS[v]: (round(2 * inter[k] / total[k], 4) if total[k] else None)
+            for k, v in enumerate(FOREGROUND)}
 
 
 def train_segresnet3d(dataset_dir: Path, run_dir: Path, cfg: Recipe3D,

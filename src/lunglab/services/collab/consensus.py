@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from lunglab.db.lookup import get_or_404
 from lunglab.db.models import LabelMapVersion, Study, User
-from lunglab.domain.labels import MAX_LABEL
+from lunglab.domain.labels import FOREGROUND, MAX_LABEL
 from lunglab.io.store import VolumeStore
 from lunglab.imaging import agreement as am
 from lunglab.services.access import audit
@@ -22,7 +22,7 @@ from lunglab.services.errors import InvalidInput
 from lunglab.services.collab.review import review_study, submitted
 
 METHODS = ("staple", "majority")
-LABELS = ("1", "2", "3", am.LESION)
+LABELS = (*(str(v) for v in FOREGROUND), am.LESION)
 
 
 def input_versions(db: Session, study: Study,

@@ -5,6 +5,7 @@ import io
 from typing import Any
 
 from lunglab.core.about import __version__
+from lunglab.domain.labels import LABEL_KEYS
 
 
 def _image(png: bytes, width: float) -> Any:
@@ -83,7 +84,7 @@ def render_pdf(report: dict[str, Any]) -> bytes:
     if f.get("density"):
         d = f["density"]
         drows = [["class", "mean HU", "p5", "p50", "p95"]]
-        for cls in ("lung", "ggo", "consolidation"):
+        for cls in LABEL_KEYS.values():
             drows.append([cls] + ["-" if d[cls][k] is None else f"{d[cls][k]:.0f}"
                                   for k in ("mean_hu", "p5_hu", "p50_hu", "p95_hu")])
         story += [Paragraph("Density", styles["Heading2"]), _table(drows)]

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from lunglab.ml.train_loop import LABEL_NAMES, LABELS
+from lunglab.domain.labels import FOREGROUND, LABEL_KEYS
 
 TOLERANCE = 0.01
 """A new model may be this much lower in mean Dice per label and still count as not worse."""
@@ -22,17 +22,17 @@ CASE_DELTA = 0.01
 def case_metrics(pred: np.ndarray, ref: np.ndarray, voxel_ml: float) -> dict[str, Any]:
     """Dice (1.0 when both are empty) and volume error (mL, predicted minus reference) per label."""
     dice, err = {}, {}
-    for v in LABELS:
+    for v in FOREGROUND:
         p, r = pred == v, ref == v
         denom = int(p.sum()) + int(r.sum())
-        dice[LABEL_NAMES[v]] = 1.0 if denom == 0 else 2 * int((p & r).sum()) / denom
-        err[LABEL_NAMES[v]] = (int(p.sum()) - int(r.sum())) * voxel_ml
+        dice[LABEL_KEYS[v]] = 1.0 if denom == 0 else 2 * int((p & r).sum()) / denom
+        err[LABEL_KEYS[v]] = (int(p.sum()) - int(r.sum())) * voxel_ml
     return {"dice": dice, "volume_error_ml": err, "mean_dice": float(np.mean(list(dice.values())))}
 
 
 def _mean(rows: list[dict[str, Any]], key: str, abs_value: bool = False) -> dict[str, float]:
     out = {}
-    for name in LABEL_NAMES.values():
+    for name in LABEL_KEYS.values():
         vals = [abs(r[key][name]) if abs_value else r[key][name] for r in rows]
         out[name] = round(float(np.mean(vals)), 4) if vals else math.nan
     return out
@@ -51,7 +51,7 @@ def gate(new: dict[str, Any], active: dict[str, Any] | None,
         return {"passed": True, "reasons": ["no active model to compare with"],
                 "tolerance": tolerance}
     reasons = [f"{name}: Dice {new['dice'][name]:.3f} < active {active['dice'][name]:.3f}"
-               for name in LABEL_NAMES.values()
+               for name in LABEL_KEYS.values()
                if new["dice"][name] < active["dice"][name] - tolerance]
     return {"passed": not reasons, "reasons": reasons, "tolerance": tolerance}
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from lunglab.db.lookup import get_or_404
 from lunglab.core.settings import Settings
 from lunglab.db.models import Job, User
+from lunglab.domain.labels import LABEL_KEYS
 from lunglab.db.models_training import ModelVersion, TrainingRun
 from lunglab.services.access import audit
 from lunglab.services import jobs
@@ -169,7 +170,7 @@ def run_view(db: Session, run: TrainingRun) -> dict[str, Any]:
             "epoch": [h["epoch"] for h in run.history],
             "loss": [h["loss"] for h in run.history],
             "val_dice": {name: [h["val_dice"].get(name) for h in run.history]
-                         for name in ("lung", "ggo", "consolidation")},
+                         for name in LABEL_KEYS.values()},
         },
         "samples": [{"epoch": h["epoch"], **h["sample"],
                      "url": f"/api/training/runs/{run.id}/samples/{h['epoch']}.png"}
