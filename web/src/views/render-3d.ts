@@ -1,6 +1,7 @@
 /** 3D view of the label map over the CT, rendered by NiiVue (WebGL2). Loaded only when shown. */
 import { Niivue, NVImage, SLICE_TYPE } from "@niivue/niivue";
 import { writeNifti } from "../core/nifti";
+import { SHORT_NAMES } from "../core/labels";
 import type { StudyViewer } from "./study-viewer";
 
 /** Downsamples by an integer factor in x and y (and z when thick) so large studies stay light. */
@@ -78,7 +79,7 @@ export class Render3D {
         0.02, false, false, "", 0, 0 as never, NaN, NaN, false, null, 0, null);
       const cols = this.viewer.labelColors.map((h) => [1, 3, 5].map((k) => parseInt(h.slice(k, k + 2), 16)));
       img.setColormapLabel({ R: cols.map((c) => c[0]), G: cols.map((c) => c[1]), B: cols.map((c) => c[2]),
-        A: [0, 70, 255, 255], I: [0, 1, 2, 3], labels: ["", "lung", "GGO", "consolidation"] } as never);
+        A: [0, 70, 255, 255], I: [0, 1, 2, 3], labels: SHORT_NAMES } as never);
       while (nv.volumes.length > 1) nv.removeVolume(nv.volumes[1]);
       nv.addVolume(img);
       nv.updateGLVolume();

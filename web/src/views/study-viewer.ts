@@ -7,6 +7,7 @@ import { strokeTo, type BrushParams } from "../tools/brush";
 import { regionGrow } from "../tools/region-grow";
 import { eraseInBox } from "../tools/cleanup";
 import { loadSettings } from "../core/user-settings";
+import { DEFAULT_LABEL_COLORS } from "../core/labels";
 
 export { HU_PRESETS, WINDOW_PRESETS, type Tool } from "./viewer-state";
 
@@ -23,7 +24,7 @@ export class StudyViewer implements ViewerState {
   presetIndex = 0;
   grayLut = new Uint32Array(65536);
   blendLut = new Uint32Array(256 * 256);
-  labelColors: string[] = ["#000000", "#3c8dde", "#f2c12e", "#e0403a"];
+  labelColors: string[] = [...DEFAULT_LABEL_COLORS];
   labelVisible = [false, true, true, true];
   opacity = 0.45;
   outline = false;

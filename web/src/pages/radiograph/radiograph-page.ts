@@ -9,11 +9,12 @@ import * as api from "../../core/api";
 import { gzipBytes } from "../../core/nifti";
 import type { AssignmentOut, ReadingOut, Session, StudyPublic, VersionPublic } from "../../core/types";
 import { h, link, sayIn } from "../../ui/dom";
+import { DEFAULT_LABEL_COLORS as COLORS } from "../../ui/labels";
 import type { Cleanup } from "../../ui/page";
 import { findingsForm } from "./findings-form";
 import { RadiographViewer, type Tool } from "./radiograph-viewer";
 
-const LABELS: [number, string, string][] = [[1, "Lung field", "#3c8dde"], [2, "Hazy opacity (GGO-like)", "#f2c12e"], [3, "Consolidation", "#e0403a"]];
+const LABELS: [number, string, string][] = [[1, "Lung field", COLORS[1]], [2, "Hazy opacity (GGO-like)", COLORS[2]], [3, "Consolidation", COLORS[3]]];
 const EDITABLE = ["assigned", "in_progress", "returned"];
 
 async function latestVisible(sid: number): Promise<VersionPublic | null> {

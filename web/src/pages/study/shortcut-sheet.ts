@@ -1,8 +1,9 @@
 /** The on-screen keyboard shortcut sheet (opens with ?). */
 import { h } from "../../ui/dom";
+import { LABELS } from "../../ui/labels";
 
 export const SHORTCUTS: [string, string][] = [
-  ["1 / 2 / 3", "Select label: lung / GGO / consolidation"], ["B", "Brush"], ["E", "Eraser"],
+  [LABELS.map((l) => l.value).join(" / "), `Select label: ${LABELS.map((l) => l.short).join(" / ")}`], ["B", "Brush"], ["E", "Eraser"],
   ["T", "Threshold brush (HU range)"], ["G", "Region grow (click, HU range; 2D or 3D)"], ["X", "Erase active label in a box"],
   ["S", "Smart click: AI redraws the lesion (click = add, right or Shift click = remove; 3D with the 2D/3D switch)"],
   ["N / Esc", "Navigate (drag = window/level, click = crosshair)"], ["[ / ]", "Brush radius −/+ 1 mm"],
