@@ -40,6 +40,9 @@ class ClickTrainConfig:
     train_ids: list[str] = field(default_factory=list)
     init: str | None = None
     replay_medseg: bool = True
+    starts: str | None = None
+    """``.npz`` of automatic proposals (lesion masks) for the training ids: half the samples of
+    a slice that has one start from it (the errors a reader corrects in practice)."""
     """Mix in the MedSeg (and pseudo-labelled) slices when the shared data is there."""
     extra: list[tuple[np.ndarray, np.ndarray, float]] = field(default_factory=list, repr=False)
 
@@ -58,6 +61,9 @@ def load_training_slices(cfg: ClickTrainConfig) -> tuple[list, list]:
         return [], []
     ids = cfg.train_ids or split_ids(list_ids())[0]
     labelled = [(s.hu, s.labels > 0, MEDSEG_PIXEL_MM) for s in map(load_slice, ids)]
+    if cfg.starts:
+        with np.load(cfg.starts) as z:
+            labelled = [(*item, z[i]) if i in z.files else item for i, item in zip(ids, labelled)]
     root = medseg_dir() / "unlabeled_pseudo"
     pseudo = []
     names = sorted(p.name for p in (root / "images").glob("*radiopaedia*.jpg"))
@@ -121,15 +127,18 @@ def perturb(truth: np.ndarray, hu: np.ndarray, rng: np.random.Generator) -> np.n
 def make_sample(item: tuple, rng: np.random.Generator, model: ClickModel | None
                 ) -> tuple[np.ndarray, np.ndarray]:
     """One ``(input [4, H, W], target [1, H, W])`` pair with simulated clicks."""
-    hu, truth, mm = item
+    hu, truth, mm = item[:3]
+    start = item[3] if len(item) > 3 and rng.random() < 0.5 else None
     k = int(rng.integers(4))
-    hu, truth = np.rot90(hu, k), np.rot90(truth, k)
-    if rng.random() < 0.5:
-        hu, truth = hu[:, ::-1], truth[:, ::-1]
-    hu = np.ascontiguousarray(hu) + rng.normal(0, 15)
-    truth = np.ascontiguousarray(truth)
+    flip = rng.random() < 0.5
+
+    def orient(a: np.ndarray) -> np.ndarray:
+        a = np.rot90(a, k)
+        return np.ascontiguousarray(a[:, ::-1] if flip else a)
+
+    hu, truth = orient(hu) + rng.normal(0, 15), orient(truth)
     spacing = (mm * rng.uniform(0.8, 1.25),) * 2
-    prev = perturb(truth, hu, rng)
+    prev = orient(start) if start is not None else perturb(truth, hu, rng)
     click = error_click(prev, truth, rank=int(rng.integers(3)) if rng.random() < 0.3 else 0)
     if click is None:  # nothing to fix: a positive click on a lesion must keep it
         pts = np.argwhere(truth) if truth.any() else np.argwhere(hu > -2000)
@@ -210,10 +219,12 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--init", default=None, help="start from these click-model weights")
+    ap.add_argument("--starts", default=None, help=".npz of automatic proposals per training id")
     ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args()
     cfg = ClickTrainConfig(iterations=a.iterations, batch_size=a.batch_size, seed=a.seed,
-                           threads=a.threads, lr=a.lr, init=a.init)
+                           threads=a.threads, lr=a.lr, init=a.init,
+                           starts=a.starts)
     print(train_click_model(cfg, a.out, log=lambda m: print(m, flush=True)))
 
 
