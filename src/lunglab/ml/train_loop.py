@@ -21,31 +21,23 @@ import torch.nn.functional as F
 
 from lunglab.domain.labels import FOREGROUND, LABEL_KEYS
 from lunglab.ml.cases import CaseCache, CaseRef, epoch_order, val_slices
+from lunglab.ml.run_config import SliceModelConfig
 
 
 @dataclass
-class FineTuneConfig:
-    """Everything that determines a fine-tuning run (recorded with the model version)."""
+class FineTuneConfig(SliceModelConfig):
+    """Everything that determines a fine-tuning run (recorded with the model version).
 
-    arch: str = "unet2d"
-    model_mm: float = 1.5
+    Seed, learning rate, weight decay, batch size, architecture, pixel size and patch come from
+    :class:`lunglab.ml.run_config.SliceModelConfig` (with its defaults); ``from_params`` builds
+    one from job parameters."""
+
     epochs: int = 10
     time_budget_s: float | None = None
-    batch_size: int = 8
-    patch: int = 160
-    lr: float = 5e-4
-    weight_decay: float = 1e-4
-    seed: int = 0
     slices_per_epoch: int = 200
     val_slices_per_case: int = 8
     cache_cases: int = 3
     device: str = "cpu"
-
-    @classmethod
-    def from_params(cls, params: dict[str, Any]) -> FineTuneConfig:
-        """Build from job parameters, ignoring unknown keys."""
-        known = {k: params[k] for k in cls.__dataclass_fields__ if params.get(k) is not None}
-        return cls(**known)
 
 
 def _atomic_torch_save(obj: Any, path: Path) -> None:

@@ -24,22 +24,24 @@ import numpy as np
 import torch
 
 from lunglab.domain.labels import FOREGROUND, LABEL_KEYS
+from lunglab.ml.run_config import RunConfig
 
 
 @dataclass
-class Recipe3D:
-    """Settings of the 3D recipe (the defaults suit one 16-24 GB GPU)."""
+class Recipe3D(RunConfig):
+    """Settings of the 3D recipe (the defaults suit one 16-24 GB GPU); seed, learning rate,
+    weight decay and batch size are those of :class:`lunglab.ml.run_config.RunConfig`, with
+    the 3D recipe's own defaults."""
 
+    lr: float = 2e-4
+    weight_decay: float = 1e-5
+    batch_size: int = 2
     roi: tuple[int, int, int] = (128, 128, 64)
     pixdim: tuple[float, float, float] = (1.5, 1.5, 2.5)
     hu_window: tuple[float, float] = (-1100.0, 300.0)
     init_filters: int = 16
     epochs: int = 300
-    batch_size: int = 2
     samples_per_volume: int = 2
-    lr: float = 2e-4
-    weight_decay: float = 1e-5
-    seed: int = 0
     device: str = "cuda"
     max_val_cases: int = 20
 
