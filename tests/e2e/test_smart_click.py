@@ -36,25 +36,28 @@ def test_smart_click_draws_a_missed_lesion_in_3d_and_saves(page, server: Server)
     centre_on(page, LESION)
     page.select_option("#brush-mode", "3d")
     page.evaluate("document.activeElement && document.activeElement.blur()")
-    assert page.evaluate(f"window.__lunglab.labelAt([{x}, {y}, {z}])") not in (2, 3), "lesion already labelled"
-    before = page.evaluate(f"[{z - 3}, {z}, {z + 3}].map(s => window.__lunglab.sliceCount(2, s) + window.__lunglab.sliceCount(3, s))")
+    label_at = f"window.__lunglab.labelAt([{x}, {y}, {z}])"
+    count = (f"[{z - 3}, {z}, {z + 3}].map(s => "
+             "window.__lunglab.sliceCount(2, s) + window.__lunglab.sliceCount(3, s))")
+    answered = "window.__lunglab.smartClick && window.__lunglab.smartClick.voxels > 0"
+    assert page.evaluate(label_at) not in (2, 3), "lesion already labelled"
+    before = page.evaluate(count)
     page.keyboard.press("s")
     assert "on" in (page.get_attribute("#tool-smart", "class") or "")
     p = page.evaluate(f"window.__lunglab.voxelToClient('axial', [{x}, {y}, {z}])")
-    count = f"[{z - 3}, {z}, {z + 3}].map(s => window.__lunglab.sliceCount(2, s) + window.__lunglab.sliceCount(3, s))"
     # the first click of a server process loads the network and the study's CT (cold)
     page.mouse.click(p[0], p[1])
-    page.wait_for_function("window.__lunglab.smartClick && window.__lunglab.smartClick.voxels > 0", timeout=60_000)
-    assert page.evaluate(f"window.__lunglab.labelAt([{x}, {y}, {z}])") in (2, 3)
+    page.wait_for_function(answered, timeout=60_000)
+    assert page.evaluate(label_at) in (2, 3)
     # Ctrl+Z takes the whole 3D answer back as one step
     page.keyboard.press("Control+z")
-    assert page.evaluate(f"window.__lunglab.labelAt([{x}, {y}, {z}])") not in (2, 3)
+    assert page.evaluate(label_at) not in (2, 3)
     assert page.evaluate(count) == before
     # warm: the same click again answers within the budget (1 s on a quiet machine; this one
     # is shared with other jobs, hence the margin)
     page.evaluate("window.__lunglab.smartClick = null")
     page.mouse.click(p[0], p[1])
-    page.wait_for_function("window.__lunglab.smartClick && window.__lunglab.smartClick.voxels > 0", timeout=30_000)
+    page.wait_for_function(answered, timeout=30_000)
     info = page.evaluate("window.__lunglab.smartClick")
     assert info["ms"] < 3000, info
     after = page.evaluate(count)
@@ -70,5 +73,5 @@ def test_smart_click_draws_a_missed_lesion_in_3d_and_saves(page, server: Server)
     assert saved[z, y, x] in (2, 3)
     assert np.isin(saved[z - 3:z + 4], (2, 3)).sum() > 300
     hist = api.get(f"/api/studies/{server.study_id}/history").json()
-    mine = [v for v in hist["versions"] if v["id"] == vid][0]
+    mine = next(v for v in hist["versions"] if v["id"] == vid)
     assert mine["edit_counts"]["smart_clicks"] == 2, mine  # clicks made, the undone one too

@@ -75,7 +75,7 @@ def test_positive_click_returns_changed_slices_and_save_counts_clicks(app, admin
                              "edit_counts": json.dumps({"smart_clicks": 1, "brush_strokes": 2})})
     assert r.status_code == 201, r.text
     hist = admin_api.get(f"/api/studies/{sid}/history").json()
-    mine = [v for v in hist["versions"] if v["id"] == r.json()["id"]][0]
+    mine = next(v for v in hist["versions"] if v["id"] == r.json()["id"])
     assert mine["edit_counts"] == {"smart_clicks": 1, "brush_strokes": 2}
 
 

@@ -30,7 +30,7 @@ def error_click(pred: np.ndarray, truth: np.ndarray, *, rank: int = 0) -> Click 
     for positive, err in ((True, truth & ~pred), (False, pred & ~truth)):
         if not err.any():
             continue
-        comp, n = label(err)
+        comp, _ = label(err)
         sizes = np.bincount(comp.ravel())[1:]
         for i in np.argsort(sizes)[::-1][:3]:
             regions.append((int(sizes[i]), positive, comp == i + 1))

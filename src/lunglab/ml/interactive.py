@@ -31,7 +31,8 @@ CLICK_SIGMA_PX = 3.0
 """Gaussian radius of a click in network pixels."""
 IN_CHANNELS = 4
 """HU window, current lesion, positive clicks, negative clicks."""
-ARCH = {"channels": (16, 32, 64, 128), "strides": (2, 2, 2), "num_res_units": 1}
+CHANNELS = (16, 32, 64, 128)
+"""The UNet's feature channels per level (strides 2, one residual unit, batch norm)."""
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_CLICK_MODEL = "lunglab-smartclick2d-v1"
 CONSOLIDATION_HU = -300.0
@@ -52,8 +53,8 @@ def build_click_net() -> torch.nn.Module:
     from monai.networks.nets import UNet
 
     return UNet(spatial_dims=2, in_channels=IN_CHANNELS, out_channels=1,
-                channels=ARCH["channels"], strides=ARCH["strides"],
-                num_res_units=ARCH["num_res_units"], norm="batch")
+                channels=CHANNELS, strides=(2,) * (len(CHANNELS) - 1), num_res_units=1,
+                norm="batch")
 
 
 def click_map(shape: tuple[int, int], points: list[tuple[float, float]],
@@ -126,8 +127,10 @@ def paste(prob: np.ndarray, geo: CropGeometry, shape: tuple[int, int]
 
     c = (CROP_PX - 1) / 2.0
     half_y, half_x = (c + 0.5) * geo.step_y, (c + 0.5) * geo.step_x
-    y0, y1 = max(0, int(np.floor(geo.cy - half_y))), min(shape[0], int(np.ceil(geo.cy + half_y)) + 1)
-    x0, x1 = max(0, int(np.floor(geo.cx - half_x))), min(shape[1], int(np.ceil(geo.cx + half_x)) + 1)
+    y0 = max(0, int(np.floor(geo.cy - half_y)))
+    y1 = min(shape[0], int(np.ceil(geo.cy + half_y)) + 1)
+    x0 = max(0, int(np.floor(geo.cx - half_x)))
+    x1 = min(shape[1], int(np.ceil(geo.cx + half_x)) + 1)
     mask = np.zeros(shape, bool)
     covered = np.zeros(shape, bool)
     if y1 <= y0 or x1 <= x0:

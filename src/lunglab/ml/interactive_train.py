@@ -60,12 +60,13 @@ def load_training_slices(cfg: ClickTrainConfig) -> tuple[list, list]:
             raise ValueError("no training slices: no shared MedSeg data and no extra slices")
         return [], []
     ids = cfg.train_ids or split_ids(list_ids())[0]
-    labelled = [(s.hu, s.labels > 0, MEDSEG_PIXEL_MM) for s in map(load_slice, ids)]
+    labelled: list[tuple] = [(s.hu, s.labels > 0, MEDSEG_PIXEL_MM) for s in map(load_slice, ids)]
     if cfg.starts:
         with np.load(cfg.starts) as z:
-            labelled = [(*item, z[i]) if i in z.files else item for i, item in zip(ids, labelled)]
+            labelled = [(*item, z[i]) if i in z.files else item
+                        for i, item in zip(ids, labelled, strict=True)]
     root = medseg_dir() / "unlabeled_pseudo"
-    pseudo = []
+    pseudo: list[tuple] = []
     names = sorted(p.name for p in (root / "images").glob("*radiopaedia*.jpg"))
     rng = np.random.default_rng(cfg.seed)
     for name in rng.permutation(names):

@@ -38,7 +38,8 @@ def test_network_input_and_paste_cover_the_crop():
     side = CROP_PX * MODEL_MM / 0.75
     assert abs(covered.sum() - side * side) < 4 * side  # the crop's area on the slice
     assert np.array_equal(mask, covered)
-    far, cov_far = paste(np.ones((CROP_PX, CROP_PX), np.float32), geometry(-1000, -1000, (0.75, 0.75)), (50, 50))
+    far, cov_far = paste(np.ones((CROP_PX, CROP_PX), np.float32),
+                         geometry(-1000, -1000, (0.75, 0.75)), (50, 50))
     assert not far.any() and not cov_far.any()
 
 
@@ -48,7 +49,8 @@ def test_error_click_is_at_the_centre_of_the_largest_error():
     assert click == Click(30, 30, True)
     fp = disc((64, 64), 10, 50, 4) | truth
     click = error_click(fp, truth)
-    assert click is not None and not click.positive and abs(click.y - 10) <= 1 and abs(click.x - 50) <= 1
+    assert click is not None and not click.positive
+    assert abs(click.y - 10) <= 1 and abs(click.x - 50) <= 1
     assert error_click(truth, truth) is None
 
 

@@ -48,5 +48,6 @@ def test_no_lesion_slices_means_no_fine_tune(tmp_path):
     store = make_store("local", tmp_path / "store")
     ref = _case(store, tmp_path, with_lesion=False)
     logs: list[str] = []
-    assert smartclick_tune.fine_tune_smartclick(store, [ref], "models/m.pt", log=logs.append) is None
+    out = smartclick_tune.fine_tune_smartclick(store, [ref], "models/m.pt", log=logs.append)
+    assert out is None
     assert "not fine-tuned" in logs[0] and not store.exists("models/m.smartclick.pt")

@@ -21,8 +21,8 @@ def parse_clicks(text: str) -> list[service.ClickIn]:
     """``[{"x", "y", "z", "positive"}, ...]`` as JSON."""
     try:
         rows = json.loads(text)
-        return [service.ClickIn(int(r["x"]), int(r["y"]), int(r["z"]), bool(r.get("positive", True)))
-                for r in rows]
+        return [service.ClickIn(int(r["x"]), int(r["y"]), int(r["z"]),
+                                bool(r.get("positive", True))) for r in rows]
     except (ValueError, TypeError, KeyError):
         raise InvalidInput('clicks must be JSON: [{"x": .., "y": .., "z": .., "positive": true}]'
                            ) from None

@@ -29,7 +29,8 @@ MAX_CLICKS = 50
 LUNG_HU = -500.0
 """A pixel a negative click takes out of a lesion becomes lung below this HU, else background."""
 
-_volumes: OrderedDict[tuple[int, str], tuple[np.ndarray, tuple[float, float, float]]] = OrderedDict()
+_Entry = tuple[np.ndarray, tuple[float, float, float]]
+_volumes: OrderedDict[tuple[int, str], _Entry] = OrderedDict()
 _volumes_lock = threading.Lock()
 
 
@@ -126,7 +127,7 @@ def smart_click(db: Session, store: VolumeStore, user: User, study_id: int, edit
     zs = list(edit.z)
     if zs != list(range(zs[0], zs[0] + len(zs))):
         raise InvalidInput("the label slices sent must be consecutive (z ascending)")
-    nz, ny, nx = (int(v) for v in study.shape)
+    _, ny, nx = (int(v) for v in study.shape)
     z = clicks[-1].z
     if z not in zs or any(c.z != z for c in clicks):
         raise InvalidInput("every click must lie on the clicked slice, among the slices sent")

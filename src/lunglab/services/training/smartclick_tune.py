@@ -86,7 +86,7 @@ def tune_smartclick(ctx: Any, store: VolumeStore, refs: list[CaseRef], mv_id: in
             key = job_row(db, ModelVersion, mv_id).weights_key
         prev = smartclick_key(base.weights_key) if base is not None else None
         init = str(store.local_path(prev)) if prev and store.exists(prev) else None
-        fine_tune_smartclick(store, refs, key, base=init, iterations=min(ITERATIONS, 25 * max(1, epochs)),
-                             log=ctx.log)
-    except Exception as exc:  # noqa: BLE001 - the automatic model is what the run is for
+        fine_tune_smartclick(store, refs, key, base=init,
+                             iterations=min(ITERATIONS, 25 * max(1, epochs)), log=ctx.log)
+    except Exception as exc:
         ctx.log(f"smart click fine-tune skipped: {exc}")
