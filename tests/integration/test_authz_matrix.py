@@ -183,6 +183,21 @@ CASES: list[Case] = [
          params={"version_id": "va"}, note="no PACS configured"),
     Case("PUT", "/api/projects/{project_id}/dicomweb", "200 403 403 403 401",
          _json({"url": "http://127.0.0.1:9/dicom-web"})),
+    # --- radiographs (the study under test is a CT: who may ask is told it is no radiograph)
+    Case("GET", "/api/studies/{study_id}/radiograph", "422 422 422 404 401"),
+    Case("PUT", "/api/studies/{study_id}/radiograph/reading", "422 422 422 404 401",
+         _json({"category": "typical"})),
+    Case("GET", "/api/projects/{project_id}/radiograph-agreement", "200 200 403 403 401"),
+    Case("GET", "/api/projects/{project_id}/exports/radiograph-findings.csv",
+         "200 403 403 403 401"),
+    Case("GET", "/api/exports/versions/{version_id}/mask.png", "422 403 403 403 401",
+         params={"version_id": "va"}),
+    Case("GET", "/api/exports/versions/{version_id}/radiograph-seg.dcm", "422 403 403 403 401",
+         params={"version_id": "va"}),
+    # --- smart click: study access first, then the slices (z 999 is outside the study)
+    Case("POST", "/api/studies/{study_id}/smart-click", "422 422 422 404 401",
+         lambda w, r, c: {"files": {"file": ("slices.raw", b"\0", "application/octet-stream")},
+                          "data": {"slices": "999", "clicks": "[]"}}),
     # --- training, model versions, queue, active learning (project admins; reviewers read)
     Case("GET", "/api/projects/{project_id}/training/data", "200 200 403 403 401"),
     Case("GET", "/api/projects/{project_id}/training/runs", "200 200 403 403 401"),
