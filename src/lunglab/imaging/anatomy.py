@@ -134,14 +134,23 @@ def _select_lung_components(candidate: np.ndarray, hu: np.ndarray, voxel_ml: flo
     ranked = np.where(dark, -1, sizes)
     main = int(np.argmax(ranked)) if ranked.max() > 0 else int(np.argmax(sizes))
     main_mask = lab == main + 1
-    under = _columns_with_lung_beyond(main_mask, up)
-    under_count = np.bincount(lab[under], minlength=n + 1)[1:]
+    under_count = np.bincount(lab[_columns_with_lung_beyond(main_mask, up)], minlength=n + 1)[1:]
+    # the other lung, when the two are not joined: large, not dark, not under the first
+    lungs = {main}
+    ranked[main] = -1
+    second = int(np.argmax(ranked))
+    if (n > 1 and ranked[second] >= 0.2 * sizes[main]
+            and under_count[second] <= UNDER_LUNG_FRACTION * sizes[second]):
+        lungs.add(second)
+        main_mask = main_mask | (lab == second + 1)
+        under_count = np.bincount(lab[_columns_with_lung_beyond(main_mask, up)],
+                                  minlength=n + 1)[1:]
     zs = np.nonzero(main_mask.any(axis=(1, 2)))[0]
     objs = ndi.find_objects(lab)
     keep = np.zeros(n + 1, bool)
     min_size = max(MIN_LUNG_FRACTION * sizes[main], 0.05 / voxel_ml)
     for i in range(n):
-        if i == main:
+        if i in lungs:
             keep[i + 1] = True
             continue
         z_sl = objs[i][0]

@@ -15,20 +15,26 @@ SPACING = (2.0, 2.0, 4.0)
 """Voxel size (x, y, z) in mm."""
 
 
-def chest3d_phantom(seed: int = 0) -> dict[str, np.ndarray]:
-    """The phantom: ``hu`` int16 and boolean ``lung``, ``trachea``, ``gas``, ``mediastinum``."""
+def chest3d_phantom(seed: int = 0, junction: bool = True) -> dict[str, np.ndarray]:
+    """The phantom: ``hu`` int16 and boolean ``lung``, ``trachea``, ``gas``, ``mediastinum``.
+
+    With ``junction=False`` the lungs do not touch (two 3D components) and the right lung, the
+    one over the stool pocket, is the smaller one.
+    """
     rng = np.random.default_rng(seed)
     nz, n = 40, 96
     zz, yy, xx = np.mgrid[:nz, :n, :n].astype(float)
     body = ((yy - 48) / 42) ** 2 + ((xx - 48) / 45) ** 2 <= 1
     lung = np.zeros(body.shape, bool)
     for cx in (28.0, 68.0):
-        lung |= ((zz - 25) / 11) ** 2 + ((yy - 48) / 28) ** 2 + ((xx - cx) / 13) ** 2 <= 1
+        rx = 12.0 if cx < 48 and not junction else 13.0  # apart: the stool's lung is smaller
+        lung |= ((zz - 25) / 11) ** 2 + ((yy - 48) / 28) ** 2 + ((xx - cx) / rx) ** 2 <= 1
         # posterior costophrenic recess: the lung reaches lower at the back
         lung |= ((zz - 14) / 4) ** 2 + ((yy - 66) / 6) ** 2 + ((xx - cx) / 10) ** 2 <= 1
-    junction = (zz >= 19) & (zz <= 31) & (xx >= 30) & (xx <= 66) & (
+    junction_lines = (zz >= 19) & (zz <= 31) & (xx >= 30) & (xx <= 66) & (
         ((yy >= 30) & (yy <= 31)) | ((yy >= 66) & (yy <= 67)))
-    lung |= junction
+    if junction:
+        lung |= junction_lines
     mediastinum = body & ~lung & (zz >= 20) & (zz <= 30) & (xx >= 44) & (xx <= 52) & \
         (yy >= 34) & (yy <= 63)
     trachea = (zz >= 31) & ((yy - 40) ** 2 + (xx - 48) ** 2 <= 16)

@@ -42,6 +42,16 @@ def test_mediastinum_between_touching_lungs_stays_out(chest, mask):
     assert len(split_lungs(chest["lung"])) == 2
 
 
+@pytest.mark.parametrize("mirror", [False, True])
+def test_gas_under_either_lung_when_the_lungs_do_not_touch(mirror):
+    chest = chest3d_phantom(junction=False)
+    hu = chest["hu"][:, :, ::-1] if mirror else chest["hu"]
+    lung = lung_anatomy_3d(np.ascontiguousarray(hu), SPACING)[0]
+    gas = chest["gas"][:, :, ::-1] if mirror else chest["gas"]
+    assert len(split_lungs(chest["lung"])) == 2
+    assert not (lung & gas).any()
+
+
 def test_head_direction_from_header_or_trachea(chest, mask):
     flipped = np.ascontiguousarray(chest["hu"][::-1])
     told = lung_anatomy_3d(flipped, SPACING, superior=-1)[0][::-1]
