@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_LABEL_COLORS, DEFAULT_LABEL_SCHEMA, KEY_COLORS, LABEL_KEYS, SHORT_NAMES } from "./labels";
-import { LABEL_NAMES } from "../ui/labels";
+import { DEFAULT_LABEL_COLORS, DEFAULT_LABEL_SCHEMA, KEY_COLORS, LABEL_KEYS, SHORT_NAMES } from "../core/labels";
+import { LABEL_NAMES } from "./labels";
 
 describe("the label table", () => {
   it("names label 1 the lung without lesion and derives every view from one table", () => {
