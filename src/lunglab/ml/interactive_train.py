@@ -60,6 +60,8 @@ def load_training_slices(cfg: ClickTrainConfig) -> tuple[list, list]:
             raise ValueError("no training slices: no shared MedSeg data and no extra slices")
         return [], []
     ids = cfg.train_ids or split_ids(list_ids())[0]
+    if cfg.starts and not Path(cfg.starts).is_file():
+        automatic_proposals(ids, Path(cfg.starts))
     labelled: list[tuple] = [(s.hu, s.labels > 0, MEDSEG_PIXEL_MM) for s in map(load_slice, ids)]
     if cfg.starts:
         with np.load(cfg.starts) as z:
@@ -95,6 +97,20 @@ def noisy_outline(truth: np.ndarray, hu: np.ndarray, rng: np.random.Generator) -
     field = gaussian_filter(field, 2) * rng.uniform(4, 14) + rng.uniform(-3, 3)
     out = (sd + field) > 0
     return out & (hu > -950)
+
+
+def automatic_proposals(ids: list[str], path: Path) -> None:
+    """Write the automatic model's lesion masks of the MedSeg slices ``ids`` to ``path`` (.npz),
+    each segmented as the blind test does it (the starting masks of ``--starts``)."""
+    from lunglab.ml.evaluate import medseg_volume
+    from lunglab.ml.inference import Segmenter
+
+    seg = Segmenter(None, "cpu")
+    out = {}
+    for i in ids:
+        pred, _ = seg(medseg_volume(load_slice(i)))
+        out[i] = np.isin(pred[0], (2, 3))
+    np.savez_compressed(path, **out)  # type: ignore[arg-type]
 
 
 def perturb(truth: np.ndarray, hu: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -220,7 +236,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--init", default=None, help="start from these click-model weights")
-    ap.add_argument("--starts", default=None, help=".npz of automatic proposals per training id")
+    ap.add_argument("--starts", default=None, help=".npz of automatic proposals per training "
+                    "id (made with the shipped automatic model when the file is missing)")
     ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args()
     cfg = ClickTrainConfig(iterations=a.iterations, batch_size=a.batch_size, seed=a.seed,
