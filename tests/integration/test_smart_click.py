@@ -122,6 +122,17 @@ def test_bad_edit_counts_are_422(app, admin_api):
         assert r.status_code == 422, (bad, r.text)
 
 
+def test_warm_loads_the_model_and_ct(app, admin_api, make_user, login, disc_model):
+    pid = admin_api.post("/api/projects", json={"name": "p"}).json()["id"]
+    sid = add_study(app, pid, shape=SHAPE)
+    r = admin_api.post(f"/api/studies/{sid}/smart-click/warm", json={})
+    assert r.status_code == 200, r.text
+    assert r.json()["model"] == "disc-stand-in" and r.json()["ms"] >= 0
+    make_user("outsider")
+    assert login("outsider").post(f"/api/studies/{sid}/smart-click/warm",
+                                  json={}).status_code in (403, 404)
+
+
 def test_other_projects_study_is_hidden(app, admin_api, make_user, login, disc_model):
     pid = admin_api.post("/api/projects", json={"name": "p"}).json()["id"]
     sid = add_study(app, pid, shape=SHAPE)

@@ -68,6 +68,8 @@ export const saveReviewCopy = async (sid: number, form: FormData) =>
   (await request("POST", `/api/studies/${sid}/review-copies`, form)).json() as Promise<VersionPublic>;
 /** Smart click (form: file = current label slices, slices, clicks JSON, three_d): the slices the
  * interactive model changed, raw uint8 [k, y, x], and their z. Nothing is saved. */
+/** Loads the Smart click model and the study's CT on the server before the first click. */
+export const smartClickWarm = (sid: number) => sendJson<{ model: string; ms: number }>("POST", `/api/studies/${sid}/smart-click/warm`, {});
 export async function smartClick(sid: number, form: FormData): Promise<{ z: number[]; data: Uint8Array }> {
   const res = await request("POST", `/api/studies/${sid}/smart-click`, form);
   const z = (res.headers.get("X-Slices") ?? "").split(",").filter((t) => t !== "").map(Number);

@@ -28,6 +28,14 @@ def parse_clicks(text: str) -> list[service.ClickIn]:
                            ) from None
 
 
+@router.post("/studies/{study_id}/smart-click/warm")
+def warm_smart_click(study_id: IdParam, db: SessionDep, user: CurrentUser,
+                     store: StoreDep) -> dict[str, object]:
+    """Load the interactive model and the study's CT now (the first click then answers as fast
+    as the next ones). Answers the model's name and how long loading took."""
+    return service.warm(db, store, user, study_id)
+
+
 @router.post("/studies/{study_id}/smart-click", response_class=Response,
              responses={200: {"content": {"application/octet-stream": {}},
                               "description": "changed slices, raw uint8 [k, y, x], gzip"}})

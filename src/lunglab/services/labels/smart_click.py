@@ -101,6 +101,21 @@ def relabel(hu: np.ndarray, before: np.ndarray, lesion: np.ndarray) -> np.ndarra
     return out
 
 
+def warm(db: Session, store: VolumeStore, user: User, study_id: int) -> dict[str, Any]:
+    """Load the network and the study's CT ahead of the first click (the client asks when the
+    reader picks the tool), so the first click answers as fast as the next ones.
+
+    Raises:
+        NotFound / Forbidden: study unknown or not the user's.
+    """
+    t0 = time.perf_counter()
+    study, _ = projects.get_study(db, user, study_id)
+    path = weights_for(db, store, study)
+    model = click_model(path) if path else click_model()
+    _hu(store, study)
+    return {"model": model.meta.get("name"), "ms": round((time.perf_counter() - t0) * 1000, 1)}
+
+
 def smart_click(db: Session, store: VolumeStore, user: User, study_id: int, edit: SliceEdit,
                 clicks: list[ClickIn], *, three_d: bool = True) -> tuple[SliceEdit, dict[str, Any]]:
     """Run the interactive model on the latest click.

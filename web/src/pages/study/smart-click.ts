@@ -59,6 +59,15 @@ export function smartClickTool(ctx: StudyContext): void {
   }
 
   viewer.onSmartClick.push((vox, positive) => void click(vox, positive));
+  // the pointer's first move with the tool picked loads the network and the CT on the server
+  let warmed = false;
+  const warm = () => {
+    if (warmed || viewer.tool !== "smart") return;
+    warmed = true;
+    api.smartClickWarm(sid).then((w) => { ctx.dbg.smartClickWarm = w; }).catch(() => { warmed = false; });
+  };
+  viewer.onChange.push(warm);
+  viewer.onHover.push(warm);
 }
 
 /** The save form's `edit_counts`: the edits since the last save by kind (then cleared). */
