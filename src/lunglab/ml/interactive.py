@@ -184,7 +184,8 @@ class ClickModel:
             clicks: this slice's clicks, the latest last (the crop is centred on it).
             local: change only the region the latest click is in (a positive click adds the
                 predicted lesion that holds it; a negative click removes the predicted removal
-                that holds it, or the lesion it lies in when the network kept it). False: the
+                that holds it, or the whole lesion it lies in when the network kept the
+                clicked pixel). False: the
                 whole crop is redrawn (DeepEdit); the simulated reader gains less per click
                 and loses ground after four clicks that way (docs/models.md).
 
@@ -199,6 +200,8 @@ class ClickModel:
         mask, covered = paste(prob, geo, lesion.shape)
         out = lesion.astype(bool).copy()
         out[covered] = mask[covered]
+        kept_click = bool(out[last.y, last.x]) if 0 <= last.y < out.shape[0] and \
+            0 <= last.x < out.shape[1] else False
         # a click is a hard constraint at its own pixel
         for c in clicks:
             if 0 <= c.y < out.shape[0] and 0 <= c.x < out.shape[1]:
@@ -208,10 +211,9 @@ class ClickModel:
         before = lesion.astype(bool)
         if last.positive:
             return before | component_at(out, last.y, last.x)
-        removed = component_at(before & ~out, last.y, last.x)
-        if not removed.any():
-            removed = component_at(before, last.y, last.x)
-        return before & ~removed
+        if kept_click:  # the network disagrees: the reader's "not lesion" wins for that lesion
+            return before & ~component_at(before, last.y, last.x)
+        return before & ~component_at(before & ~out, last.y, last.x)
 
 
 def component_at(mask: np.ndarray, y: int, x: int) -> np.ndarray:
