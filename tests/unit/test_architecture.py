@@ -48,15 +48,6 @@ FORBIDDEN_LIBRARIES: dict[str, set[str]] = {
 """Third-party libraries a folder must not use: imaging and ml work on arrays and files,
 without a server or a database, so a data scientist can use them alone."""
 
-KNOWN_CYCLES: set[frozenset[str]] = {
-    # imaging/anatomy.py (3D lung anatomy, new) imports helpers of imaging/lungs.py, whose
-    # lung_and_outside_air calls back into anatomy for volumes. Owned by the AI work in
-    # progress; break it by moving the shared helpers into a module both import.
-    frozenset({"lunglab.imaging.anatomy", "lunglab.imaging.lungs"}),
-}
-"""Cycles tolerated for now, each with its reason; empty is the goal."""
-
-
 def _modules(root: Path) -> dict[str, tuple[Path, bool]]:
     """Dotted module name -> (file, is package) for every ``.py`` under ``root/lunglab``."""
     out = {}
@@ -191,7 +182,7 @@ def test_every_folder_has_its_rules(graph) -> None:
 
 
 def test_no_import_cycles(graph) -> None:
-    found = [c for c in cycles(graph[0]) if frozenset(c) not in KNOWN_CYCLES]
+    found = cycles(graph[0])
     assert not found, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in found)
 
 

@@ -6,7 +6,7 @@ slices). Volumes of 5 or more slices get this 3D version:
 1. air candidates (HU < -320) at 2.5 mm in-plane pixels (slices thinner than 1.25 mm are
    averaged in pairs or more);
 2. outside air: per slice, dark (median < -940 HU) candidate regions that touch the image border;
-3. trachea and main bronchi: long thin dark tubes (:func:`lunglab.imaging.lungs._airway_tree`);
+3. trachea and main bronchi: long thin dark tubes (:func:`lunglab.imaging.lung_parts._airway_tree`);
 4. 3D connected components of what is left: the largest non-dark one is a lung; the others are
    kept only when they are large, not gas-dark, overlap the lungs' slice range and do not lie
    under the lungs (gas in the stomach or colon sits below the diaphragm, so lung lies above it
@@ -31,7 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import ndimage as ndi
 
-from lunglab.imaging.lungs import (
+from lunglab.imaging.lung_parts import (
     _INPLANE,
     AIR_HU,
     DARK_HU,
