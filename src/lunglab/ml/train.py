@@ -18,22 +18,21 @@ from monai.utils import set_determinism
 
 from lunglab.ml.dataset import list_ids, load_slice, split_ids
 from lunglab.ml.models import NUM_CLASSES, build_model
+from lunglab.ml.run_config import SliceModelConfig
 from lunglab.ml.targets import training_pair
 from lunglab.ml.transforms import train_transforms
 
 
 @dataclass
-class TrainConfig:
-    """Everything that determines a training run (recorded in the checkpoint)."""
+class TrainConfig(SliceModelConfig):
+    """Everything that determines a training run (recorded in the checkpoint).
 
-    arch: str = "unet2d"
-    model_mm: float = 1.5
-    iterations: int = 1500
-    batch_size: int = 8
-    patch: int = 160
+    Seed, weight decay, batch size, architecture, pixel size and patch come from
+    :class:`lunglab.ml.run_config.SliceModelConfig`; training from scratch takes a larger
+    learning rate than fine-tuning."""
+
     lr: float = 2e-3
-    weight_decay: float = 1e-4
-    seed: int = 0
+    iterations: int = 1500
     val_fraction: float = 0.2
     split_seed: int = 0
     train_ids: list[str] = field(default_factory=list)
