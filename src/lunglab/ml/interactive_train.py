@@ -22,7 +22,8 @@ import torch
 from lunglab.ml.click_sim import error_click
 from lunglab.ml.dataset import MEDSEG_PIXEL_MM, list_ids, load_slice, medseg_dir, split_ids
 from lunglab.ml.interactive import (
-    CROP_PX, Click, ClickModel, build_click_net, geometry, network_input, sample, save_checkpoint,
+    CROP_PX, Click, ClickModel, build_click_net, component_at, geometry, network_input, sample,
+    save_checkpoint,
 )
 
 
@@ -40,6 +41,9 @@ class ClickTrainConfig:
     train_ids: list[str] = field(default_factory=list)
     init: str | None = None
     replay_medseg: bool = True
+    error_weight: float = 0.0
+    """Extra loss weight on the error region the latest click is in (0: plain BCE + Dice), so
+    the network learns to fix the whole region a click points at."""
     starts: str | None = None
     """``.npz`` of automatic proposals (lesion masks) for the training ids: half the samples of
     a slice that has one start from it (the errors a reader corrects in practice)."""
@@ -142,8 +146,9 @@ def perturb(truth: np.ndarray, hu: np.ndarray, rng: np.random.Generator) -> np.n
 
 
 def make_sample(item: tuple, rng: np.random.Generator, model: ClickModel | None
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """One ``(input [4, H, W], target [1, H, W])`` pair with simulated clicks."""
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One ``(input [4, H, W], target [1, H, W], clicked error region [1, H, W])`` sample with
+    simulated clicks."""
     hu, truth, mm = item[:3]
     start = item[3] if len(item) > 3 and rng.random() < 0.5 else None
     k = int(rng.integers(4))
@@ -172,12 +177,15 @@ def make_sample(item: tuple, rng: np.random.Generator, model: ClickModel | None
     geo = geometry(last.y + jitter[0], last.x + jitter[1], spacing)
     x = network_input(hu, prev, clicks, geo)
     y = (sample(truth.astype(np.float32), geo, 0.0) >= 0.5).astype(np.float32)[None]
-    return x, y
+    region = component_at(prev.astype(bool) ^ truth, last.y, last.x)
+    w = (sample(region.astype(np.float32), geo, 0.0) >= 0.5).astype(np.float32)[None]
+    return x, y, w
 
 
-def dice_bce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy plus soft Dice over the batch."""
-    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
+def dice_bce(logits: torch.Tensor, target: torch.Tensor,
+             weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Binary cross-entropy (pixel weights ``weight``) plus soft Dice over the batch."""
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, target, weight=weight)
     p = torch.sigmoid(logits)
     inter = (p * target).sum()
     return bce + 1 - (2 * inter + 1) / (p.sum() + target.sum() + 1)
@@ -200,16 +208,18 @@ def train_click_model(cfg: ClickTrainConfig, out: Path, log=print) -> dict:
     start, losses = time.time(), []
     for it in range(cfg.iterations):
         loop_model = ClickModel(net) if cfg.init or it > cfg.iterations // 3 else None
-        xs, ys = [], []
+        xs, ys, ws = [], [], []
         for _ in range(cfg.batch_size):
             r = rng.random()
             pool = (pseudo if pseudo and r < cfg.pseudo_fraction else
                     cfg.extra if cfg.extra and (r > 0.5 or not labelled) else labelled)
-            x, y = make_sample(pool[rng.integers(len(pool))], rng, loop_model)
+            x, y, w = make_sample(pool[rng.integers(len(pool))], rng, loop_model)
             xs.append(x)
             ys.append(y)
+            ws.append(1.0 + cfg.error_weight * w)
         net.train()
-        loss = dice_bce(net(torch.from_numpy(np.stack(xs))), torch.from_numpy(np.stack(ys)))
+        loss = dice_bce(net(torch.from_numpy(np.stack(xs))), torch.from_numpy(np.stack(ys)),
+                        torch.from_numpy(np.stack(ws)) if cfg.error_weight else None)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -235,13 +245,15 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--error-weight", type=float, default=0.0,
+                    help="extra loss weight on the clicked error region")
     ap.add_argument("--init", default=None, help="start from these click-model weights")
     ap.add_argument("--starts", default=None, help=".npz of automatic proposals per training "
                     "id (made with the shipped automatic model when the file is missing)")
     ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args()
     cfg = ClickTrainConfig(iterations=a.iterations, batch_size=a.batch_size, seed=a.seed,
-                           threads=a.threads, lr=a.lr, init=a.init,
+                           threads=a.threads, lr=a.lr, init=a.init, error_weight=a.error_weight,
                            starts=a.starts)
     print(train_click_model(cfg, a.out, log=lambda m: print(m, flush=True)))
 
