@@ -195,6 +195,7 @@ CASES: list[Case] = [
     Case("GET", "/api/exports/versions/{version_id}/radiograph-seg.dcm", "422 403 403 403 401",
          params={"version_id": "va"}),
     # --- smart click: study access first, then the slices (z 999 is outside the study)
+    Case("POST", "/api/studies/{study_id}/smart-click/warm", "200 200 200 404 401"),
     Case("POST", "/api/studies/{study_id}/smart-click", "422 422 422 404 401",
          lambda w, r, c: {"files": {"file": ("slices.raw", b"\0", "application/octet-stream")},
                           "data": {"slices": "999", "clicks": "[]"}}),
