@@ -15,10 +15,12 @@ from lunglab.cli.common import settings as current_settings
 from lunglab.core.about import RESEARCH_USE_NOTICE
 
 if TYPE_CHECKING:
+    from lunglab.db.models import User
     from lunglab.services.ingest.importer import ImportOutcome
 
-app = typer.Typer(help=f"LungLab: chest CT to COVID-19 lung infection models. {RESEARCH_USE_NOTICE}",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help=f"LungLab: chest CT to COVID-19 lung infection models. {RESEARCH_USE_NOTICE}",
+    no_args_is_help=True, add_completion=False)
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 datasets_app = typer.Typer(help="The catalog of open COVID-19 CT datasets.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -61,12 +63,14 @@ def run(host: str = "127.0.0.1", port: int = 8000,
     from lunglab.services.access.projects import get_or_create_project
 
     with db_session() as db:
+        admin: User | None
         if not accounts.list_users(db):
             password = accounts.generate_password()
             admin = accounts.create_user(db, "admin", password, is_admin=True)
-            console.print("[bold green]First start: created the administrator account.[/bold green]")
-            console.print(f"  Log in at http://{host}:{port} as [bold]admin[/bold] with the one-time "
-                          f"password [bold]{password}[/bold]", soft_wrap=True)
+            console.print(
+                "[bold green]First start: created the administrator account.[/bold green]")
+            console.print(f"  Log in at http://{host}:{port} as [bold]admin[/bold] with the "
+                          f"one-time password [bold]{password}[/bold]", soft_wrap=True)
             console.print("  (shown once; add more users with `lunglab users add NAME`)")
         else:
             admin = accounts.get_user_by_name(db, "admin")
@@ -146,9 +150,10 @@ def _import(paths: list[Path], project_name: str, *, quiet: bool = False
 
 
 @app.command("import")
-def import_cmd(paths: Annotated[list[Path], typer.Argument(help="DICOM files/folders, .zip, NIfTI.")],
-               project: Annotated[str, typer.Option("--project", help="Project name (created if "
-                                                    "missing).")]) -> None:
+def import_cmd(
+        paths: Annotated[list[Path], typer.Argument(help="DICOM files/folders, .zip, NIfTI.")],
+        project: Annotated[str, typer.Option("--project", help="Project name (created if "
+                                             "missing).")]) -> None:
     """Import CT (de-identified on the way in) into a project.
 
     Exits 1 when an input was refused or nothing new was imported (no CT series found, or

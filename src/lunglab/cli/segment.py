@@ -76,8 +76,12 @@ def read_nifti_ct(path: Path) -> tuple[CTVolume, NiftiLayout]:
     """
     import nibabel as nib
 
+    from nibabel.spatialimages import SpatialImage
+
     try:
         img = nib.load(str(path))
+        if not isinstance(img, SpatialImage):  # e.g. GIFTI or CIFTI: no voxel grid
+            raise TypeError(f"{type(img).__name__} is not a volume image")
         data = np.asarray(img.dataobj)  # scaled by scl_slope / scl_inter when set
     except Exception as exc:  # nibabel raises many types for corrupt files
         raise InvalidInput(f"not a readable NIfTI file ({type(exc).__name__})", path.name) from exc

@@ -21,7 +21,8 @@ class Settings(BaseSettings):
         env_prefix="LUNGLAB_", env_file="lunglab.env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    data_dir: Path = Field(default=Path("lunglab-data"), description="Every stored file lives here.")
+    data_dir: Path = Field(default=Path("lunglab-data"),
+                           description="Every stored file lives here.")
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL; default sqlite:///<data_dir>/lunglab.db. "

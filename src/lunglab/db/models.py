@@ -95,7 +95,8 @@ class Study(Base):
     __tablename__ = "studies"
     __table_args__ = (UniqueConstraint("project_id", "series_uid"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
+                                            index=True)
     name: Mapped[str] = mapped_column(String(200))
     study_uid: Mapped[str] = mapped_column(String(64), index=True)  # pseudonym
     series_uid: Mapped[str] = mapped_column(String(64))  # pseudonym

@@ -1,8 +1,9 @@
 """Uploads: one-shot multipart import and resumable chunked uploads."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from lunglab.api.deps import CurrentUser, RunnerDep, SessionDep, SettingsDep, StoreDep
 from lunglab.api.schemas.fields import IdParam, Offset
@@ -37,8 +38,9 @@ async def import_files(project_id: IdParam, request: Request, db: SessionDep, us
         raise TooLarge(f"upload of {length} bytes exceeds the limit of "
                        f"{settings.max_upload_bytes} bytes; nothing was stored")
     form = await request.form(max_files=50_000, max_fields=100)
+    # request.form() yields starlette's UploadFile (fastapi's is a subclass of it) or str
     parts = [(f.filename or "upload", f.file) for f in form.getlist("files")
-             if isinstance(f, UploadFile) or hasattr(f, "file")]
+             if isinstance(f, UploadFile)]
     try:
         # the import itself is blocking work: keep it off the event loop
         outcomes = await run_in_threadpool(

@@ -104,7 +104,7 @@ def import_dataset(name_or_entry: str | CatalogEntry, project_name: str, *,
         with session_scope(url) as db:
             from lunglab.db.models import Project
 
-            project = db.get(Project, project_id)
+            project = db.get_one(Project, project_id)
             outcome = ingest.register_series(db, store, project, None, series)
         if outcome.status == "duplicate":
             summary.duplicates += 1

@@ -14,7 +14,8 @@ What is imported (each study named as what it is, so the worklist says where it 
 Every step is idempotent: a second run finds the studies and the approvals and adds nothing.
 
 Example:
-    >>> summary = import_demo(settings, Path("../shared/data"), admin_name="admin")  # doctest: +SKIP
+    >>> summary = import_demo(  # doctest: +SKIP
+    ...     settings, Path("../shared/data"), admin_name="admin")
 """
 from __future__ import annotations
 
@@ -189,7 +190,7 @@ def import_demo(settings: Settings, shared_data: Path, *, admin_name: str | None
 
     if series_dir.is_dir():
         with session_scope(url) as db:
-            project = db.get(Project, project_id)
+            project = db.get_one(Project, project_id)
             for o in ingest.import_paths(db, store, settings, project, None, [series_dir]):
                 record(o, SERIES_NAME)
                 if o.status == "imported" and o.study_id:
@@ -202,7 +203,7 @@ def import_demo(settings: Settings, shared_data: Path, *, admin_name: str | None
         name = f"MedSeg slice {case_id}: reference (MedSeg expert lesions)"
         vol, labels = medseg_case(medseg_dir, case_id)
         with session_scope(url) as db:
-            project = db.get(Project, project_id)
+            project = db.get_one(Project, project_id)
             o = ingest.register_series(db, store, project, None,
                                        _series(vol, f"demo:medseg:{case_id}", secret, name))
             record(o, name)
@@ -224,7 +225,7 @@ def import_demo(settings: Settings, shared_data: Path, *, admin_name: str | None
 
     for patient in patients:
         with session_scope(url) as db:
-            project = db.get(Project, project_id)
+            project = db.get_one(Project, project_id)
             outcomes = ingest.import_paths(db, store, settings, project, None, [patient])
             for k, o in enumerate(outcomes, 1):
                 name = (f"NY-SBU {patient.name} ({k}/{len(outcomes)}): COVID-19 CT slice "
@@ -240,7 +241,7 @@ def import_demo(settings: Settings, shared_data: Path, *, admin_name: str | None
     from lunglab.services.radiographs.demo import FOLDER, import_demo_radiographs
 
     with session_scope(url) as db:  # the 12 Actualmed chest X-rays next to the CT
-        project = db.get(Project, project_id)
+        project = db.get_one(Project, project_id)
         radiographs = import_demo_radiographs(db, store, settings, project, shared_data)
         for name, o in radiographs:
             record(o, name)

@@ -100,7 +100,8 @@ def write_chunk(settings: Settings, user: User, upload_id: str, index: int, offs
     return received + len(data)
 
 
-def complete_files(settings: Settings, user: User, upload_id: str) -> tuple[int, list[tuple[str, Path]], Path]:
+def complete_files(settings: Settings, user: User,
+                   upload_id: str) -> tuple[int, list[tuple[str, Path]], Path]:
     """The finished files of an upload (name, path), its project and its folder."""
     d, manifest = _manifest(settings, user, upload_id)
     out = []

@@ -66,7 +66,8 @@ def _visible(db: Session, user: User | None, study: Study, role: str, what: Any,
     return q.order_by(LabelMapVersion.id.desc())
 
 
-def visible_versions(db: Session, user: User | None, study: Study, role: str) -> list[LabelMapVersion]:
+def visible_versions(db: Session, user: User | None, study: Study,
+                     role: str) -> list[LabelMapVersion]:
     """Versions the user may see, newest first.
 
     Annotators see their own and the shared ones (not the AI proposal where the project

@@ -59,7 +59,9 @@ def inflate(data: bytes) -> bytes:
         if not stream.eof:
             raise ValueError("compressed data ended before the end-of-stream marker")
         return out if not stream.unused_data else igzip.decompress(data)
-    except (OSError, EOFError, isal_zlib.error) as exc:
+    # isal's stubs declare ``error: Exception`` (an instance); at runtime it is the class
+    # IsalError
+    except (OSError, EOFError, isal_zlib.error) as exc:  # type: ignore[misc]
         raise ValueError(str(exc)) from None
 
 
@@ -85,12 +87,17 @@ def add_slices(db: Session, study_id: int, pending: dict[str, bytes]) -> None:
     """Insert the slices in the caller's transaction; ones already stored are skipped."""
     if not pending:
         return
+    rows = [{"study_id": study_id, "digest": d, "data": b} for d, b in pending.items()]
+    key = ["study_id", "digest"]
     if db.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects import postgresql
+
+        db.execute(postgresql.insert(LabelMapSlice).on_conflict_do_nothing(index_elements=key),
+                   rows)
     else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(LabelMapSlice).on_conflict_do_nothing(index_elements=["study_id", "digest"])
-    db.execute(stmt, [{"study_id": study_id, "digest": d, "data": b} for d, b in pending.items()])
+        from sqlalchemy.dialects import sqlite
+
+        db.execute(sqlite.insert(LabelMapSlice).on_conflict_do_nothing(index_elements=key), rows)
 
 
 def _decode(study_id: int, digest: str, data: bytes | None, shape_yx: tuple[int, int],
