@@ -93,10 +93,11 @@ def export_onnx(checkpoint: Path, out: Path | None = None) -> Path:
         The ``.onnx`` path.
     """
     loaded = load_model(str(checkpoint), "cpu", use_onnx=False)
+    assert loaded.network is not None  # use_onnx=False always loads the torch network
     out = out or checkpoint.with_suffix(".onnx")
     x = torch.zeros(2, 1, 64, 64)
     axes = {0: "n", 2: "h", 3: "w"}
-    torch.onnx.export(loaded.network, x, str(out), input_names=["image"],
+    torch.onnx.export(loaded.network, (x,), str(out), input_names=["image"],
                       output_names=["logits"], dynamic_axes={"image": axes, "logits": axes},
                       opset_version=17, dynamo=False)
     return out

@@ -53,7 +53,9 @@ class EnsembleModel:
         return self.members[0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        prob = sum(torch.softmax(m.forward(x).float(), dim=1) for m in self.members)
+        prob = torch.softmax(self.members[0].forward(x).float(), dim=1)
+        for m in self.members[1:]:
+            prob = prob + torch.softmax(m.forward(x).float(), dim=1)
         return torch.log(prob / len(self.members) + 1e-8)
 
 

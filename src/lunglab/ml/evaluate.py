@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -66,7 +67,7 @@ def evaluate(ids: Sequence[str], model: str | None = None, device: str = "cpu",
     for case_id in ids:
         item = load_slice(case_id)
         pred, _ = segmenter(medseg_volume(item))
-        row = slice_scores(pred[0], item.labels)
+        row: dict[str, Any] = slice_scores(pred[0], item.labels)
         row.update(id=case_id, ggo_pixels=float((item.labels == 2).sum()),
                    cons_pixels=float((item.labels == 3).sum()))
         rows.append(row)
