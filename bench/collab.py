@@ -180,7 +180,8 @@ def start_server(settings, port: int) -> subprocess.Popen:  # type: ignore[no-un
     env = {**os.environ, "LUNGLAB_DATA_DIR": str(settings.data_dir),
            "LUNGLAB_DATABASE_URL": settings.resolved_database_url, "LUNGLAB_ENV_FILE": "/dev/null"}
     profile = os.environ.get("LUNGLAB_BENCH_PYSPY")  # e.g. /tmp/collab.txt: py-spy's profile
-    prefix = (["py-spy", "record", "-f", "raw", "-r", "200", *(os.environ.get("LUNGLAB_BENCH_PYSPY_ARGS", "").split()), "-o", profile, "--"]
+    pyspy_args = os.environ.get("LUNGLAB_BENCH_PYSPY_ARGS", "").split()
+    prefix = (["py-spy", "record", "-f", "raw", "-r", "200", *pyspy_args, "-o", profile, "--"]
               if profile else [])
     proc = subprocess.Popen(
         [*prefix, sys.executable, "-m", "uvicorn", "lunglab.api.app:create_app", "--factory",

@@ -24,8 +24,6 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from tests.e2e.support import (
-    CHROMIUM, CHROMIUM_ARGS, PASSWORD, SERIES, Api, free_port, lunglab_cmd, missing_prerequisite)
 
 
 def browser_pss_mb(root_pid: int) -> float:
@@ -68,7 +66,9 @@ def synthetic_nifti(nz: int) -> bytes:
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:512, 0:512]
     body = ((xx - 256) / 220) ** 2 + ((yy - 256) / 170) ** 2 < 1
-    lungs = ((((xx - 170) / 70) ** 2 + ((yy - 250) / 110) ** 2) < 1) | ((((xx - 342) / 70) ** 2 + ((yy - 250) / 110) ** 2) < 1)
+    left = (((xx - 170) / 70) ** 2 + ((yy - 250) / 110) ** 2) < 1
+    right = (((xx - 342) / 70) ** 2 + ((yy - 250) / 110) ** 2) < 1
+    lungs = left | right
     sl = np.where(body, 40, -1000).astype(np.int16)
     sl[lungs] = -850
     vol = np.empty((nz, 512, 512), np.int16)
@@ -96,7 +96,11 @@ def measure(page, base: str, sid: int, browser_pid: int, layout: str) -> dict[st
       const v = window.__lunglab.viewer, ax = v.view('axial');
       const raf = () => new Promise(r => requestAnimationFrame(r));
       await raf(); const f0 = v.frames; const t0 = performance.now(); let dir = 1;
-      for (let i = 0; i < 120; i++) { if (ax.slice >= ax.plane.depth - 1) dir = -1; if (ax.slice <= 0) dir = 1; v.scroll(ax, dir); await raf(); }
+      for (let i = 0; i < 120; i++) {
+        if (ax.slice >= ax.plane.depth - 1) dir = -1;
+        if (ax.slice <= 0) dir = 1;
+        v.scroll(ax, dir); await raf();
+      }
       const dt = (performance.now() - t0) / 1000;
       return { fps: 120 / dt, axialFrames: (v.frames - f0) / 3 };
     }""")
@@ -107,16 +111,19 @@ def measure(page, base: str, sid: int, browser_pid: int, layout: str) -> dict[st
       for (let i = 0; i < 60; i++) {
         const r = ax.canvas.getBoundingClientRect();
         const [cx, cy] = d.voxelToClient('axial', [200 + i, 250, z]);
-        const opts = { clientX: cx, clientY: cy, bubbles: true, pointerId: 1, button: 0, buttons: 1 };
+        const opts = { clientX: cx, clientY: cy, bubbles: true, pointerId: 1, button: 0,
+                       buttons: 1 };
         ax.canvas.dispatchEvent(new PointerEvent(i === 0 ? 'pointerdown' : 'pointermove', opts));
         v.renderNow();
       }
-      ax.canvas.dispatchEvent(new PointerEvent('pointerup', { bubbles: true, pointerId: 1 }));
+      ax.canvas.dispatchEvent(new PointerEvent('pointerup',
+                                               { bubbles: true, pointerId: 1 }));
       return (performance.now() - t0) / 60;
     }""")
     t1 = time.perf_counter()
     page.click("#save")
-    page.wait_for_function("window.__lunglab.dirty === false && window.__lunglab.baseVersionId !== null", timeout=120_000)
+    page.wait_for_function("window.__lunglab.dirty === false"
+                           " && window.__lunglab.baseVersionId !== null", timeout=120_000)
     save_wall = time.perf_counter() - t1
     first = page.evaluate("window.__lunglab.baseVersionId")
     first_in_page = page.evaluate("window.__lunglab.timings.save || -1") / 1000
@@ -126,21 +133,24 @@ def measure(page, base: str, sid: int, browser_pid: int, layout: str) -> dict[st
       const d = window.__lunglab, v = d.viewer, ax = v.view('axial'), z = ax.slice;
       for (let i = 0; i < 20; i++) {
         const [cx, cy] = d.voxelToClient('axial', [200 + i, 300, z]);
-        const opts = { clientX: cx, clientY: cy, bubbles: true, pointerId: 1, button: 0, buttons: 1 };
+        const opts = { clientX: cx, clientY: cy, bubbles: true, pointerId: 1, button: 0,
+                       buttons: 1 };
         ax.canvas.dispatchEvent(new PointerEvent(i === 0 ? 'pointerdown' : 'pointermove', opts));
       }
-      ax.canvas.dispatchEvent(new PointerEvent('pointerup', { bubbles: true, pointerId: 1 }));
+      ax.canvas.dispatchEvent(new PointerEvent('pointerup',
+                                               { bubbles: true, pointerId: 1 }));
     }""")
     t2 = time.perf_counter()
     page.click("#save")
-    page.wait_for_function(f"window.__lunglab.dirty === false && window.__lunglab.baseVersionId !== {first}",
-                           timeout=120_000)
+    page.wait_for_function("window.__lunglab.dirty === false"
+                           f" && window.__lunglab.baseVersionId !== {first}", timeout=120_000)
     edit_wall = time.perf_counter() - t2
     edit_slices = page.evaluate("window.__lunglab.lastSave.slices")
     heap = page.evaluate("performance.memory ? performance.memory.usedJSHeapSize / 1048576 : -1")
     sampler.stop.set()
     sampler.join()
-    return {"open_wall_s": wall_open, "first_slice_in_page_s": timings.get("firstSlice", -1) / 1000,
+    return {"open_wall_s": wall_open,
+            "first_slice_in_page_s": timings.get("firstSlice", -1) / 1000,
             "volume_loaded_s": timings.get("volumeLoaded", -1) / 1000, "scroll_fps": fps["fps"],
             "brush_stamp_ms": stamp, "save_wall_s": save_wall,
             "edit_save_wall_s": edit_wall, "edit_save_slices": edit_slices,
@@ -155,13 +165,18 @@ def main() -> None:
     ap.add_argument("--slices", type=int, default=500)
     ap.add_argument("--layout", choices=["1x1", "1x3", "2x2"], default="2x2")
     args = ap.parse_args()
+    from tests.e2e.support import (
+        CHROMIUM, CHROMIUM_ARGS, PASSWORD, SERIES, Api, free_port, lunglab_cmd,
+        missing_prerequisite)
+
     reason = missing_prerequisite()
     if reason:
         sys.exit(f"cannot run: {reason}")
     from playwright.sync_api import sync_playwright
 
     data_dir = Path(tempfile.mkdtemp(prefix="lunglab-bench-"))
-    env = {**os.environ, "LUNGLAB_DATA_DIR": str(data_dir), "LUNGLAB_AUTO_SEGMENT_ON_IMPORT": "false"}
+    env = {**os.environ, "LUNGLAB_DATA_DIR": str(data_dir),
+           "LUNGLAB_AUTO_SEGMENT_ON_IMPORT": "false"}
     env.pop("LUNGLAB_DATABASE_URL", None)
     cmd = lunglab_cmd()
     subprocess.run([*cmd, "users", "add", "admin", "--admin"], input=PASSWORD + "\n", text=True,
@@ -181,13 +196,15 @@ def main() -> None:
                 time.sleep(0.5)
         api = Api(base, "admin")
         pid = api.post_ok("/api/projects", json={"name": "bench", "description": ""}).json()["id"]
-        files = [("files", (f"series/{p.name}", p.read_bytes(), "application/dicom")) for p in sorted(SERIES.iterdir())]
+        files = [("files", (f"series/{p.name}", p.read_bytes(), "application/dicom"))
+                 for p in sorted(SERIES.iterdir())]
         studies = {}
         r = api.post_ok(f"/api/projects/{pid}/import", files=files).json()["results"]
         studies["real 512x512x141"] = next(x["study_id"] for x in r if x["study_id"])
         if not args.skip_synthetic:
             blob = synthetic_nifti(args.slices)
-            r = api.post_ok(f"/api/projects/{pid}/import", files=[("files", ("synthetic.nii.gz", blob, "application/gzip"))]).json()["results"]
+            upload = [("files", ("synthetic.nii.gz", blob, "application/gzip"))]
+            r = api.post_ok(f"/api/projects/{pid}/import", files=upload).json()["results"]
             sid = next((x["study_id"] for x in r if x["study_id"]), None)
             if sid is None:
                 print(f"synthetic import refused: {r}")
@@ -212,17 +229,23 @@ def main() -> None:
                 r = api.save_raw(sid, arr, st["latest_version_id"])
                 api_save = time.perf_counter() - t
                 assert r.status_code == 201, r.text
-                print(f"\n{name} (Chromium {browser.version}, headless, SwiftShader WebGL, 1366x768, {args.layout} layout)")
+                print(f"\n{name} (Chromium {browser.version}, headless, SwiftShader WebGL, "
+                      f"1366x768, {args.layout} layout)")
                 print(f"  open study -> first slice: {m['open_wall_s']:.2f} s wall "
-                      f"(in page {m['first_slice_in_page_s']:.2f} s, of which CT download+decode {m['volume_loaded_s']:.2f} s)")
-                print(f"  slice scrolling:          {m['scroll_fps']:.1f} frames/s (3 views redrawn per step)")
-                print(f"  brush stamp + redraw:     {m['brush_stamp_ms']:.1f} ms per pointer move (r = 5 mm)")
-                print(f"  save a version:           {m['save_wall_s']:.2f} s wall (in page {m['save_in_page_s']:.2f} s, "
-                      f"of which gzip in the browser {m['save_gzip_s']:.2f} s); the same save by a script: {api_save:.2f} s")
+                      f"(in page {m['first_slice_in_page_s']:.2f} s, of which CT "
+                      f"download+decode {m['volume_loaded_s']:.2f} s)")
+                print(f"  slice scrolling:          {m['scroll_fps']:.1f} frames/s "
+                      "(3 views redrawn per step)")
+                print(f"  brush stamp + redraw:     {m['brush_stamp_ms']:.1f} ms per pointer move "
+                      "(r = 5 mm)")
+                print(f"  save a version:           {m['save_wall_s']:.2f} s wall "
+                      f"(in page {m['save_in_page_s']:.2f} s, of which gzip in the browser "
+                      f"{m['save_gzip_s']:.2f} s); the same save by a script: {api_save:.2f} s")
                 print(f"  save an edit on it:       {m['edit_save_wall_s']:.2f} s wall (in page "
-                      f"{m['edit_save_in_page_s']:.2f} s), {m['edit_save_slices']} changed slice(s) sent")
-                print(f"  browser memory:           peak PSS {m['browser_peak_pss_mb']:.0f} MB (all Chromium processes), "
-                      f"JS heap {m['js_heap_mb']:.0f} MB")
+                      f"{m['edit_save_in_page_s']:.2f} s), {m['edit_save_slices']} changed "
+                      "slice(s) sent")
+                print(f"  browser memory:           peak PSS {m['browser_peak_pss_mb']:.0f} MB "
+                      f"(all Chromium processes), JS heap {m['js_heap_mb']:.0f} MB")
                 ctx.close()
             browser.close()
     finally:
