@@ -88,7 +88,7 @@ def _free_port() -> int:
 def test_run_creates_admin_prints_password_and_serves(tmp_path):
     env = _env(tmp_path)
     port = _free_port()
-    proc = subprocess.Popen(CLI + ["run", "--port", str(port)], env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([*CLI, "run", "--port", str(port)], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
         lines: list[str] = []
@@ -131,7 +131,8 @@ def test_database_url_setting_points_at_postgres(tmp_path, backend, pg_base_url)
     with psycopg.connect(raw, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        env = dict(_env(tmp_path), LUNGLAB_DATABASE_URL=f"{pg_base_url}?options=-csearch_path%3D{schema}")
+        url = f"{pg_base_url}?options=-csearch_path%3D{schema}"
+        env = dict(_env(tmp_path), LUNGLAB_DATABASE_URL=url)
         assert _run(["users", "add", "pg-user"], env, stdin="a-long-password-1\n").returncode == 0
         with psycopg.connect(raw) as conn:
             names = conn.execute(f'SELECT username FROM "{schema}".users').fetchall()

@@ -158,7 +158,7 @@ def test_second_submission_computes_agreement_in_the_background(app, admin_api, 
     from lunglab.db.models_collab import AgreementResult
     from lunglab.db.session import session_scope
 
-    pid, sid, ai, aid, apis = _two_readers(app, admin_api, make_user, login)
+    _pid, sid, ai, aid, apis = _two_readers(app, admin_api, make_user, login)
     url = app.state.settings.resolved_database_url
     save(apis["ann"], sid, ANN, base=ai)
     save(apis["bob"], sid, BOB, base=ai)

@@ -2,6 +2,7 @@
 edit is lost, no version points at a missing or altered file, and no study is half-made."""
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import os
@@ -180,10 +181,8 @@ def test_kill_server_during_saves_and_upload(server, tmp_path):
 
 
 def _try(fn) -> None:  # type: ignore[no-untyped-def]
-    try:
+    with contextlib.suppress(httpx.HTTPError):
         fn()
-    except httpx.HTTPError:
-        pass
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])

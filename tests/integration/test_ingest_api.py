@@ -104,7 +104,8 @@ def test_planted_phi_leaves_no_trace(app, admin_api, tmp_path, caplog):
              admin_api.get("/api/audit").text, _db_text(app), caplog.text, r.text]
     volume = admin_api.get(f"/api/studies/{sid}/volume.nii.gz").content
     blob = _data_dir_bytes(app) + gzip.decompress(volume)
-    where = {m: [i for i, t in enumerate(texts) if m in t] + (["files"] if m.encode() in blob else [])
+    where = {m: [i for i, t in enumerate(texts) if m in t]
+             + (["files"] if m.encode() in blob else [])
              for m in markers}
     leaks = {m: w for m, w in where.items() if w}
     assert leaks == {}

@@ -49,7 +49,8 @@ def test_nifti_upload_roundtrip(app, admin_api):
     labels[0, 1:3, 2:5] = 2
     img = nib.Nifti1Image(np.transpose(labels, (2, 1, 0)).copy(), np.eye(4))
     r = admin_api.post(f"/api/studies/{sid}/versions",
-                       files={"file": ("l.nii.gz", gzip.compress(img.to_bytes()), "application/gzip")},
+                       files={"file": ("l.nii.gz", gzip.compress(img.to_bytes()),
+                                       "application/gzip")},
                        data={"base_version_id": ""})
     assert r.status_code == 201, r.text
     assert np.array_equal(_fetch(admin_api, r.json()["id"]), labels)

@@ -13,7 +13,8 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def test_readme_command_list_is_generated_from_the_cli() -> None:
     text = README.read_text(encoding="utf-8")
     assert command_block() in text, (
-        "README's command list is stale: run `python -m lunglab.cli.command_list --write README.md`")
+        "README's command list is stale: "
+        "run `python -m lunglab.cli.command_list --write README.md`")
     for cmd in all_commands():
         assert f"\n{cmd} " in text
     for needed in ("lunglab models list", "lunglab quantify", "lunglab train",
