@@ -61,13 +61,17 @@ def server() -> Iterator[Server]:
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {(data_dir / 'server.log').read_text()[-2000:]}")
+                tail = (data_dir / "server.log").read_text()[-2000:]
+                raise RuntimeError(f"server exited: {tail}")
             time.sleep(0.5)
         api = Api(base, "admin")
-        pid = api.post_ok("/api/projects", json={"name": "COVID CT", "description": "e2e"}).json()["id"]
-        pid2 = api.post_ok("/api/projects", json={"name": "Import test", "description": "e2e"}).json()["id"]
+        pid = api.post_ok("/api/projects",
+                          json={"name": "COVID CT", "description": "e2e"}).json()["id"]
+        pid2 = api.post_ok("/api/projects",
+                           json={"name": "Import test", "description": "e2e"}).json()["id"]
         for user in ("anna", "bob"):
-            api.post_ok(f"/api/projects/{pid}/members", json={"username": user, "role": "annotator"})
+            api.post_ok(f"/api/projects/{pid}/members",
+                        json={"username": user, "role": "annotator"})
         files = [("files", (f"series/{p.name}", p.read_bytes(), "application/dicom"))
                  for p in sorted(SERIES.iterdir()) if p.is_file()]
         r = api.post_ok(f"/api/projects/{pid}/import", files=files)
@@ -92,7 +96,8 @@ def chromium(server: Server) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                    args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 

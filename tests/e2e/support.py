@@ -30,7 +30,8 @@ CHROMIUM_ARGS = [
 
 def missing_prerequisite() -> str | None:
     if not (WEB_DIST / "index.html").exists():
-        return f"web client not built ({WEB_DIST}/index.html missing; run `npm ci && npm run build` in web/)"
+        return (f"web client not built ({WEB_DIST}/index.html missing; "
+                "run `npm ci && npm run build` in web/)")
     if not CHROMIUM.exists():
         return f"Chromium not installed at {CHROMIUM} (apt-get install chromium)"
     if not SERIES.is_dir():
@@ -95,7 +96,8 @@ class Api:
 
     def save_raw(self, study_id: int, arr: np.ndarray, base: int | None):
         files = {"file": ("labels.raw.gz", gzip.compress(arr.astype(np.uint8).tobytes(), 1))}
-        data = {"format": "raw", "base_version_id": "" if base is None else str(base), "message": "api"}
+        data = {"format": "raw", "base_version_id": "" if base is None else str(base),
+                "message": "api"}
         return self.post(f"/api/studies/{study_id}/versions", files=files, data=data)
 
 
@@ -192,7 +194,7 @@ def stroke(page, z: int, y: int, x0: int, x1: int) -> None:
 def brush_union(shape: tuple[int, int, int], spacing: tuple[float, float, float], z: int, y: int,
                 x0: int, x1: int, r: float) -> np.ndarray:
     """Voxels covered by 2D disks of radius r (mm) centred on voxels (x0..x1, y) of slice z."""
-    nz, ny, nx = shape
+    _, ny, nx = shape
     sx, sy, _ = spacing
     m = np.zeros(shape, bool)
     yy, xx = np.mgrid[0:ny, 0:nx]
@@ -200,7 +202,8 @@ def brush_union(shape: tuple[int, int, int], spacing: tuple[float, float, float]
         ey = (yy - y) * sy
         ex = (xx - x) * sx
         rest = r * r - ey * ey
-        m[z] |= (rest >= 0) & (ex * ex <= rest) & (np.abs(xx - x) <= int(r // sx)) & (np.abs(yy - y) <= int(r // sy))
+        m[z] |= ((rest >= 0) & (ex * ex <= rest) & (np.abs(xx - x) <= int(r // sx))
+                 & (np.abs(yy - y) <= int(r // sy)))
     return m
 
 
@@ -208,7 +211,9 @@ def save_and_wait(page) -> int:
     """Clicks Save and returns the id of the new version."""
     before = page.evaluate("window.__lunglab.baseVersionId")
     page.click("#save")
-    page.wait_for_function(f"window.__lunglab.baseVersionId !== {before if before is not None else 'null'} && !window.__lunglab.dirty")
+    prev = before if before is not None else "null"
+    page.wait_for_function(
+        f"window.__lunglab.baseVersionId !== {prev} && !window.__lunglab.dirty")
     return int(page.evaluate("window.__lunglab.baseVersionId"))
 
 

@@ -22,7 +22,8 @@ def import_cropped(server: Server, pid: int, z0: int, z1: int, name: str) -> int
     aff[:3, 3] = aff[:3, 3] + aff[:3, 2] * z0
     out = nib.Nifti1Image(data.astype(np.int16), aff)
     body = gzip.compress(out.to_bytes(), 1)
-    r = api.post_ok(f"/api/projects/{pid}/import", files=[("files", (f"{name}.nii.gz", body, "application/gzip"))])
+    r = api.post_ok(f"/api/projects/{pid}/import",
+                    files=[("files", (f"{name}.nii.gz", body, "application/gzip"))])
     res = [x for x in r.json()["results"] if x["status"] == "imported"]
     assert res, r.json()
     return int(res[0]["study_id"])
@@ -64,7 +65,8 @@ def csp_violations(chromium, server: Server, urls: list[str], ready: str) -> lis
     return bad
 
 
-def annotate_and_submit(pg, server: Server, sid: int, y: int, x0: int, x1: int, reopen: bool = True) -> int:
+def annotate_and_submit(pg, server: Server, sid: int, y: int, x0: int, x1: int,
+                        reopen: bool = True) -> int:
     if reopen:
         open_study(pg, server, sid)
         pg.locator("#assignment-state").wait_for()
@@ -98,14 +100,18 @@ def test_two_blinded_readers_review_staple_and_dashboard(page, chromium, server:
     page.check('#board-readers input[data-reader="bob"]')
     page.click("#assign-selected")
     row = page.locator(f'#board-table tr[data-study-id="{sid}"]')
-    page.wait_for_function(f"document.querySelectorAll('#board-table tr[data-study-id=\"{sid}\"] .badge').length === 2")
+    page.wait_for_function("document.querySelectorAll("
+                           f"'#board-table tr[data-study-id=\"{sid}\"] .badge').length === 2")
     assert "anna: assigned" in row.inner_text() and "bob: assigned" in row.inner_text()
-    # automatic: one reader per study for the rest (the reader with the fewest assignments; ties by name)
+    # automatic: one reader per study for the rest (the reader with the fewest assignments;
+    # ties by name)
     page.fill("#auto-n", "1")
     page.fill("#auto-top", "2")
     page.click("#auto-assign-uncertain")  # the two most uncertain unannotated studies
-    page.wait_for_function("document.querySelector('#board-msg').textContent.includes('Auto-assigned 1')")
-    page.wait_for_function(f"document.querySelectorAll('#board-table tr[data-study-id=\"{sid2}\"] .badge').length === 1")
+    page.wait_for_function(
+        "document.querySelector('#board-msg').textContent.includes('Auto-assigned 1')")
+    page.wait_for_function("document.querySelectorAll("
+                           f"'#board-table tr[data-study-id=\"{sid2}\"] .badge').length === 1")
     assert "anna: assigned" in page.inner_text(f'#board-table tr[data-study-id="{sid2}"]')
     screenshot(page, "assignment-board")
 
@@ -125,9 +131,11 @@ def test_two_blinded_readers_review_staple_and_dashboard(page, chromium, server:
         assert pa.locator(f'#versions li[data-version="{vb}"]').count() == 0
         assert "bob" not in pa.inner_text("#versions")
         assert pb.locator(f'#versions li[data-version="{va}"]').count() == 0
-        mine = {a["username"]: a for a in api.get(f"/api/projects/{pid}/assignments?study_id={sid}").json()["data"]}
+        rows = api.get(f"/api/projects/{pid}/assignments?study_id={sid}").json()["data"]
+        mine = {a["username"]: a for a in rows}
         assert mine["anna"]["state"] == "submitted" and mine["bob"]["state"] == "submitted"
-        assert mine["anna"]["submitted_version_id"] == va and mine["bob"]["submitted_version_id"] == vb
+        assert mine["anna"]["submitted_version_id"] == va
+        assert mine["bob"]["submitted_version_id"] == vb
         assert mine["anna"]["active_seconds"] > 0, mine["anna"]
 
         # --- the reviewer sees both readings with the disagreement map
@@ -142,8 +150,9 @@ def test_two_blinded_readers_review_staple_and_dashboard(page, chromium, server:
         assert page.locator(".review-canvas").count() == 1
         page.select_option("#review-mode", "side")
 
-        # --- return bob's reading with a note anchored to a slice + position; bob fixes and resubmits
-        canvas = page.locator('.review-canvas[data-layer="v%d"]' % vb)
+        # --- return bob's reading with a note anchored to a slice + position; bob fixes and
+        # resubmits
+        canvas = page.locator(f'.review-canvas[data-layer="v{vb}"]')
         box = canvas.bounding_box()
         page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5)
         assert "Anchor: slice" in page.inner_text("#anchor-text")
@@ -151,12 +160,14 @@ def test_two_blinded_readers_review_staple_and_dashboard(page, chromium, server:
         page.fill("#return-comment", "Lesion extends further laterally")
         page.fill("#anchor-note", "check this edge")
         page.click("#return-btn")
-        page.wait_for_function("document.querySelector('#review-msg').textContent.includes('Returned')")
+        page.wait_for_function(
+            "document.querySelector('#review-msg').textContent.includes('Returned')")
         open_study(pb, server, sid)
         pb.locator("#assignment-state").wait_for()
         assert "returned" in pb.inner_text("#assignment-state")
         notes = pb.inner_text("#assignment-comments")
-        assert "Lesion extends further laterally" in notes and "check this edge" in notes and "slice" in notes
+        assert "Lesion extends further laterally" in notes
+        assert "check this edge" in notes and "slice" in notes
         vb = annotate_and_submit(pb, server, sid, 250, 300, 340, reopen=False)
         page.reload()
         page.wait_for_function("window.__review && window.__review.ready === true", timeout=120_000)
@@ -170,28 +181,36 @@ def test_two_blinded_readers_review_staple_and_dashboard(page, chromium, server:
         cid = int(cons.first.get_attribute("data-version"))
         cons.first.locator("button.approve-other").click()
         try:
-            page.wait_for_function(f"document.querySelector('#final-info').textContent.includes('version {cid}')")
-        except Exception:
-            raise AssertionError(page.inner_text("#review-msg") + " / " + page.inner_text("#final-info") + str(api.get(f"/api/studies/{sid}/review").json()["decisions"]))
+            page.wait_for_function("document.querySelector('#final-info').textContent"
+                                   f".includes('version {cid}')")
+        except Exception as exc:
+            decisions = api.get(f"/api/studies/{sid}/review").json()["decisions"]
+            raise AssertionError(page.inner_text("#review-msg") + " / "
+                                 + page.inner_text("#final-info") + str(decisions)) from exc
         review = api.get(f"/api/studies/{sid}/review").json()
         assert review["final_version_id"] == cid
         assert {r["state"] for r in review["readers"]} == {"approved"}
         # provenance: the chain from the readers' edits to the approved consensus, with effort
-        page.wait_for_function("document.querySelectorAll('#history-effort tbody tr').length === 2")
-        page.wait_for_function("document.querySelector('#history-chain').textContent.includes('approved')")
+        page.wait_for_function(
+            "document.querySelectorAll('#history-effort tbody tr').length === 2")
+        page.wait_for_function(
+            "document.querySelector('#history-chain').textContent.includes('approved')")
         assert "consensus" in page.inner_text("#history-chain")
         assert "voxels changed" in page.inner_text("#history-effort")
         screenshot(page, "review")
 
-        # --- "edit a copy and approve": the reviewer edits the consensus and approves the copy
+        # --- "edit a copy and approve": the reviewer edits the consensus and approves the
+        # copy
         page.goto(f"{server.base}/studies/{sid}?review_copy_of={cid}")
-        page.wait_for_function("window.__lunglab && window.__lunglab.ready === true", timeout=120_000)
+        page.wait_for_function("window.__lunglab && window.__lunglab.ready === true",
+                               timeout=120_000)
         page.locator("#review-copy-bar").wait_for()
         use_single_axial(page)
         set_brush(page, "b", 3, 3)
         stroke(page, current_slice(page), 200, 250, 262)
         page.click("#save")
-        page.wait_for_function("/review copy|failed/.test(document.querySelector('#study-msg').textContent)")
+        page.wait_for_function(
+            "/review copy|failed/.test(document.querySelector('#study-msg').textContent)")
         assert 'review copy' in page.inner_text('#study-msg'), page.inner_text('#study-msg')
         review = api.get(f"/api/studies/{sid}/review").json()
         copy = [v for v in review["other_versions"] if v["id"] == review["final_version_id"]]
@@ -212,12 +231,14 @@ def test_two_blinded_readers_review_staple_and_dashboard(page, chromium, server:
     page.locator("#dash-points tbody tr").first.wait_for(timeout=180_000)
     dash = page.evaluate("window.__dashboard")
     assert dash["studies"] == 1
-    infection = [p for p in dash["points"] if p["label"] == "2"][0]
+    infection = next(p for p in dash["points"] if p["label"] == "2")
     assert infection["mean_dice"] is not None and 0 < infection["mean_dice"] < 1
     assert f"{infection['mean_dice']:.3f}" in page.inner_text("#dash-points")
-    assert page.locator("#chart-by-label").count() == 1 and page.locator("#chart-label-time path").count() >= 1
+    assert page.locator("#chart-by-label").count() == 1
+    assert page.locator("#chart-label-time path").count() >= 1
     screenshot(page, "agreement-dashboard")
     # the screens work under the server's CSP (no inline scripts, no eval; SVG charts)
-    assert not csp_violations(chromium, server, [f"/projects/{pid}/agreement", f"/studies/{sid}/review", f"/projects/{pid}/board"],
+    screens = [f"/projects/{pid}/agreement", f"/studies/{sid}/review", f"/projects/{pid}/board"]
+    assert not csp_violations(chromium, server, screens,
                               "svg.chart, .review-canvas, #board-table"), "CSP violations"
     assert PASSWORD  # the readers logged in with the shared test password

@@ -1,4 +1,5 @@
-"""Painting is voxel-exact through save; threshold brush; undo/redo; fill between slices; 3D view."""
+"""Painting is voxel-exact through save; threshold brush; undo/redo; fill between slices; 3D
+view."""
 from __future__ import annotations
 
 import numpy as np
@@ -39,7 +40,8 @@ def test_brush_stroke_saves_exactly_those_voxels(page, server: Server) -> None:
     changed = after != before
     assert expected.sum() > 100
     assert np.array_equal(changed, expected), (
-        f"{int((changed & ~expected).sum())} unexpected, {int((expected & ~changed).sum())} missing")
+        f"{int((changed & ~expected).sum())} unexpected, "
+        f"{int((expected & ~changed).sum())} missing")
     assert np.all(after[changed] == 2)
     v = api.get(f"/api/studies/{server.study_id}/versions").json()["data"][0]
     assert v["id"] == vid and v["parent_id"] == base and v["author"] == "admin"
@@ -60,7 +62,8 @@ def test_brush_stroke_saves_exactly_those_voxels(page, server: Server) -> None:
 
 def test_threshold_brush_leaves_out_of_range_voxels(page, server: Server) -> None:
     api = server.api()
-    hu = nifti_zyx(api.get(f"/api/studies/{server.study_id}/volume.nii.gz").content).astype(np.int32)
+    ct = api.get(f"/api/studies/{server.study_id}/volume.nii.gz").content
+    hu = nifti_zyx(ct).astype(np.int32)
     base = latest_version(api, server.study_id)
     login(page, server, "admin")
     open_study(page, server)
@@ -75,7 +78,8 @@ def test_threshold_brush_leaves_out_of_range_voxels(page, server: Server) -> Non
     before, after = api.labels(base, server.shape), api.labels(vid, server.shape)
     painted = brush_union(server.shape, server.spacing, z, y, x0, x1, 8.0)
     in_range = (hu >= -750) & (hu <= -300)
-    assert (painted & ~in_range).sum() > 50 and (painted & in_range).sum() > 50, "stroke should cross both"
+    assert (painted & ~in_range).sum() > 50 and (painted & in_range).sum() > 50, (
+        "stroke should cross both")
     changed = after != before
     assert not np.any(changed & ~in_range), "threshold brush painted a voxel outside -750..-300 HU"
     assert np.array_equal(changed, painted & in_range & (before != 3))
@@ -126,7 +130,8 @@ def test_fill_between_slices(page, server: Server) -> None:
     inner = [page.evaluate(f"{count}(3, {z})") for z in range(z0 + 1, z0 + 6)]
     first, last = page.evaluate(f"{count}(3, {z0})"), page.evaluate(f"{count}(3, {z0 + 6})")
     assert all(n > 0 for n in inner), inner
-    assert min(first, last) * 0.7 <= min(inner) and max(inner) <= max(first, last) * 1.3, (first, inner, last)
+    assert min(first, last) * 0.7 <= min(inner) and max(inner) <= max(first, last) * 1.3, (
+        first, inner, last)
     page.keyboard.press("Control+z")
     assert all(page.evaluate(f"{count}(3, {z})") == 0 for z in range(z0 + 1, z0 + 6))
 
@@ -144,8 +149,10 @@ def test_region_grow_labels_and_3d_view(page, server: Server) -> None:
     page.evaluate("document.activeElement && document.activeElement.blur()")
     # seed: the darkest voxel near the middle of the right lung on the current axial slice
     z = current_slice(page)
-    seed = page.evaluate(f"""(() => {{ const v = window.__lunglab.viewer, g = v.ct.g; let best = null, bh = 1e9;
-      for (let y = 200; y < 320; y++) for (let x = 100; x < 200; x++) {{ const h = v.ct.hu[({z} * g.ny + y) * g.nx + x];
+    seed = page.evaluate(f"""(() => {{
+      const v = window.__lunglab.viewer, g = v.ct.g; let best = null, bh = 1e9;
+      for (let y = 200; y < 320; y++) for (let x = 100; x < 200; x++) {{
+        const h = v.ct.hu[({z} * g.ny + y) * g.nx + x];
         if (h < bh) {{ bh = h; best = [x, y]; }} }} return best; }})()""")
     p = page.evaluate(f"window.__lunglab.voxelToClient('axial', [{seed[0]}, {seed[1]}, {z}])")
     page.mouse.click(p[0], p[1])

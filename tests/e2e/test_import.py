@@ -1,4 +1,5 @@
-"""Drag-and-drop import on the project page: the real series, and a bad file refused with its reason."""
+"""Drag-and-drop import on the project page: the real series, and a bad file refused with its
+reason."""
 from __future__ import annotations
 
 from .support import SERIES, Server, login
@@ -8,14 +9,16 @@ DROP_JS = """([inputId, zoneId]) => {
   const dt = new DataTransfer();
   for (const f of input.files) dt.items.add(f);
   const zone = document.getElementById(zoneId);
-  zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
-  zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  const init = { dataTransfer: dt, bubbles: true, cancelable: true };
+  zone.dispatchEvent(new DragEvent('dragover', init));
+  zone.dispatchEvent(new DragEvent('drop', init));
 }"""
 
 
 def drop_files(page, files) -> None:
     """Drops files onto the import zone the way a browser does: a DataTransfer of File objects."""
-    page.evaluate("""() => { const i = document.createElement('input'); i.type = 'file'; i.multiple = true;
+    page.evaluate("""() => {
+      const i = document.createElement('input'); i.type = 'file'; i.multiple = true;
       i.id = 'e2e-drop-source'; i.style.display = 'none'; document.body.append(i); }""")
     page.set_input_files("#e2e-drop-source", files)
     page.evaluate(DROP_JS, ["e2e-drop-source", "dropzone"])
@@ -37,9 +40,11 @@ def test_drag_and_drop_real_series_and_bad_file(page, server: Server) -> None:
     row.wait_for()
     assert "141" in row.inner_text()
     # a file that is neither DICOM, NIfTI nor zip
-    drop_files(page, [{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not an image\n" * 10}])
+    drop_files(page, [{"name": "notes.txt", "mimeType": "text/plain",
+                       "buffer": b"not an image\n" * 10}])
     page.wait_for_function("document.querySelector('#import-results li.result') && "
-                           "document.querySelector('#import-results').textContent.includes('notes.txt')", timeout=120_000)
+                           "document.querySelector('#import-results').textContent"
+                           ".includes('notes.txt')", timeout=120_000)
     refused = page.locator('#import-results li.result[data-status="refused"]')
     assert refused.count() >= 1
     text = refused.first.inner_text()

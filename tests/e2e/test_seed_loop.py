@@ -52,9 +52,9 @@ def demo_server() -> Iterator[tuple[str, Path]]:
                          env=env, check=True, capture_output=True, text=True).stdout
     assert "3 reference label maps approved" in out, out
     port = free_port()
-    log = open(data_dir / "server.log", "w")
-    proc = subprocess.Popen([*cmd, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    with open(data_dir / "server.log", "w") as log:  # the server keeps its own copy of the fd
+        proc = subprocess.Popen([*cmd, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         import httpx
@@ -75,7 +75,6 @@ def demo_server() -> Iterator[tuple[str, Path]]:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
-        log.close()
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
@@ -93,7 +92,8 @@ def run_ai(page, api: Api, sid: int) -> dict:
     before = {v["id"] for v in api.get(f"/api/studies/{sid}/versions").json()["data"]}
     page.click("#run-ai")
     page.wait_for_function("document.querySelector('#ai-job-status') && "
-                           "document.querySelector('#ai-job-status').textContent.includes('AI proposal saved')",
+                           "document.querySelector('#ai-job-status').textContent"
+                           ".includes('AI proposal saved')",
                            timeout=600_000)
     new = [v for v in api.get(f"/api/studies/{sid}/versions").json()["data"]
            if v["id"] not in before and v["kind"] == "ai"]
@@ -112,7 +112,8 @@ def test_one_admin_walks_the_whole_loop(demo_server) -> None:
     assert sum("reference (MedSeg expert lesions)" in s["name"] for s in studies) == 3
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                    args=CHROMIUM_ARGS)
         ctx = browser.new_context(viewport={"width": 1366, "height": 768}, bypass_csp=True,
                                   accept_downloads=True)
         page = ctx.new_page()

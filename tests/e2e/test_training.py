@@ -22,7 +22,8 @@ def reference_labels(api, sid: int, shape: tuple[int, int, int]) -> np.ndarray:
     for z in range(shape[0]):
         air = hu[z] < -400
         outside, _ = ndimage.label(air)
-        border = set(np.unique(np.concatenate([outside[0], outside[-1], outside[:, 0], outside[:, -1]])))
+        edges = np.concatenate([outside[0], outside[-1], outside[:, 0], outside[:, -1]])
+        border = set(np.unique(edges))
         lung = air & ~np.isin(outside, list(border))
         lung = ndimage.binary_opening(lung, iterations=2)
         lab[z][lung] = 1
@@ -51,17 +52,21 @@ def test_train_compare_promote_preannotate_rollback(page, chromium, server: Serv
     page.locator("#train-dialog").wait_for()
     assert "3 studies with an approved label map" in page.inner_text("#train-dialog")
     # a tiny budget: the machine is a shared 2-core box
-    for sel, v in (("#train-epochs", "2"), ("#train-budget", "120"), ("#train-slices", "4"), ("#train-val-slices", "2")):
+    for sel, v in (("#train-epochs", "2"), ("#train-budget", "120"), ("#train-slices", "4"),
+                   ("#train-val-slices", "2")):
         page.fill(sel, v)
     page.select_option("#train-device", "cpu")
     page.click("#train-start")
     page.wait_for_url("**/training/jobs/*")
     page.locator("#run-state").wait_for()
     # live progress: the page updates while the job runs, the curves fill in
-    page.wait_for_function("window.__training && window.__training.run && window.__training.run.curves.epoch.length >= 1", timeout=600_000)
+    page.wait_for_function("window.__training && window.__training.run"
+                           " && window.__training.run.curves.epoch.length >= 1", timeout=600_000)
     page.locator("#chart-loss path").first.wait_for()
     assert page.locator("#chart-dice").count() == 1
-    page.wait_for_function("document.querySelector('#run-state').textContent.startsWith('succeeded')", timeout=600_000)
+    page.wait_for_function(
+        "document.querySelector('#run-state').textContent.startsWith('succeeded')",
+        timeout=600_000)
     assert page.evaluate("window.__training.updates") >= 3
     seen = page.evaluate("window.__training.seen")
     assert seen[0].split(":")[0] in ("queued", "running") and seen[-1].startswith("succeeded"), seen
@@ -86,7 +91,8 @@ def test_train_compare_promote_preannotate_rollback(page, chromium, server: Serv
 
     # the next pre-annotation uses the new version
     sid = studies[0]
-    job = api.post_ok("/api/jobs", json={"kind": "ai-segment", "study_id": sid, "params": {}}).json()
+    job = api.post_ok("/api/jobs",
+                      json={"kind": "ai-segment", "study_id": sid, "params": {}}).json()
     assert wait_job(api, job["id"], timeout=600, poll=1)["state"] == "succeeded"
     open_study(page, server, sid)
     page.locator("#versions li[data-version]").first.wait_for()
@@ -107,7 +113,8 @@ def test_train_compare_promote_preannotate_rollback(page, chromium, server: Serv
     assert page.locator("#rollback-previous").is_disabled()
     assert "No earlier promoted version" in page.inner_text("#models-page")
     page.click("#rollback-default")
-    page.wait_for_function("document.querySelector('#active-model').textContent.includes('shipped default')")
+    page.wait_for_function(
+        "document.querySelector('#active-model').textContent.includes('shipped default')")
     assert page.locator("#rollback-default").is_disabled()  # version 0 is already active
     assert api.get(f"/api/models/{mid}").json()["state"] != "active"
     assert api.get(f"/api/projects/{pid}/models").json()["active_id"] is None
@@ -118,8 +125,11 @@ def test_train_compare_promote_preannotate_rollback(page, chromium, server: Serv
     page.goto(f"{server.base}/projects/{pid}")
     page.locator("#annotate-next").wait_for()
     page.click("#annotate-next-refresh")
-    page.wait_for_function("/Scoring (succeeded|failed)/.test(document.querySelector('#annotate-next-status').textContent)", timeout=300_000)
+    page.wait_for_function("/Scoring (succeeded|failed)/.test("
+                           "document.querySelector('#annotate-next-status').textContent)",
+                           timeout=300_000)
     assert "succeeded" in page.inner_text("#annotate-next-status")
     # the training screens work under the server's CSP
-    assert not csp_violations(chromium, server, [f"/training/jobs/{run['job_id']}", f"/projects/{pid}/models", "/queue"],
+    screens = [f"/training/jobs/{run['job_id']}", f"/projects/{pid}/models", "/queue"]
+    assert not csp_violations(chromium, server, screens,
                               "#chart-loss, #models-table, #queue-running")

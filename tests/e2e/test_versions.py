@@ -1,4 +1,5 @@
-"""A save on top of an outdated version is explained, and either kept as a new version or reloaded."""
+"""A save on top of an outdated version is explained, and either kept as a new version or
+reloaded."""
 from __future__ import annotations
 
 import json
@@ -29,7 +30,9 @@ def test_conflict_keep_mine_and_reload(page, server: Server) -> None:
     dialog.wait_for()
     assert "newer version" in dialog.inner_text()
     page.click("#conflict-keep")
-    page.wait_for_function(f"window.__lunglab.baseVersionId !== {base if base is not None else 'null'} && !window.__lunglab.dirty")
+    prev = base if base is not None else "null"
+    page.wait_for_function(
+        f"window.__lunglab.baseVersionId !== {prev} && !window.__lunglab.dirty")
     mine = page.evaluate("window.__lunglab.baseVersionId")
     assert mine != theirs and latest_version(api, server.study_id) == mine
     v = api.get(f"/api/studies/{server.study_id}/versions").json()["data"][0]
@@ -67,8 +70,10 @@ def test_history_lists_versions_and_diff_overlay(page, server: Server) -> None:
     page.locator(f'#versions li[data-version="{oldest}"] button', has_text="Diff").click()
     info = page.locator("#diff-info")
     info.wait_for()
-    page.wait_for_function("document.querySelector('#diff-info').textContent.includes('voxels differ')")
-    shown = int(info.inner_text().split(":")[1].split("voxels")[0].replace(",", "").replace("\u202f", "").strip())
+    page.wait_for_function(
+        "document.querySelector('#diff-info').textContent.includes('voxels differ')")
+    number = info.inner_text().split(":")[1].split("voxels")[0]
+    shown = int(number.replace(",", "").replace("\u202f", "").strip())
     assert shown == int((a != b).sum())
     page.click("#clear-diff")
     assert page.inner_text("#diff-info") == ""
@@ -87,5 +92,6 @@ def test_draft_is_autosaved_and_restored_after_reload(page, server: Server) -> N
     assert page.evaluate("window.__lunglab.counts()") != counts
     page.locator("#draft-banner").wait_for()  # ...but the draft is offered back
     page.click("#restore-draft")
-    page.wait_for_function(f"JSON.stringify(window.__lunglab.counts()) === '{json.dumps(counts, separators=(',', ':'))}'")
+    expected = json.dumps(counts, separators=(",", ":"))
+    page.wait_for_function(f"JSON.stringify(window.__lunglab.counts()) === '{expected}'")
     assert page.evaluate(f"window.__lunglab.labelAt([256, 200, {z}])") == 3

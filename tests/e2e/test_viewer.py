@@ -4,6 +4,9 @@ from __future__ import annotations
 from .support import Server, login, screenshot
 
 
+AXIAL_INFO_JS = "document.querySelector('[data-pane=axial] .view-info').textContent"
+
+
 def axial_info(page) -> str:
     return page.locator('[data-pane="axial"] .view-info').inner_text()
 
@@ -27,27 +30,28 @@ def test_login_open_scroll_and_windows(page, server: Server) -> None:
     for _ in range(3):
         page.mouse.wheel(0, 100)
         page.wait_for_timeout(50)
-    page.wait_for_function(f"document.querySelector('[data-pane=axial] .view-info').textContent.endsWith('{nz // 2 + 4}/{nz}')")
+    page.wait_for_function(f"{AXIAL_INFO_JS}.endsWith('{nz // 2 + 4}/{nz}')")
     # PACS convention: wheel down and ArrowDown go toward the feet (higher slice numbers), slice 1
     # is the most cranial slice; PageUp goes 5 toward the head
     page.keyboard.press("ArrowDown")
     page.keyboard.press("PageUp")
-    page.wait_for_function(f"document.querySelector('[data-pane=axial] .view-info').textContent.endsWith('{nz // 2}/{nz}')")
+    page.wait_for_function(f"{AXIAL_INFO_JS}.endsWith('{nz // 2}/{nz}')")
     page.keyboard.press("Home")
-    page.wait_for_function(f"document.querySelector('[data-pane=axial] .view-info').textContent.endsWith(' 1/{nz}')")
+    page.wait_for_function(f"{AXIAL_INFO_JS}.endsWith(' 1/{nz}')")
     z_top = page.evaluate("window.__lunglab.viewer.cursor[2]")
     direction_z = page.evaluate("window.__lunglab.study.direction[8]")
     origin_z = page.evaluate("window.__lunglab.study.origin[2]")
     sz = server.spacing[2]
     # slice 1 is the slice with the largest patient z (LPS: +z is superior)
-    assert origin_z + direction_z * sz * z_top == max(origin_z, origin_z + direction_z * sz * (nz - 1))
+    bottom_z = origin_z + direction_z * sz * (nz - 1)
+    assert origin_z + direction_z * sz * z_top == max(origin_z, bottom_z)
     # the direction is a setting: wheel down toward the head
     page.locator("#view-settings summary").click()
     page.select_option("#wheel-direction", "head")
     page.keyboard.press("End")
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.wheel(0, 100)
-    page.wait_for_function(f"document.querySelector('[data-pane=axial] .view-info').textContent.endsWith('{nz - 1}/{nz}')")
+    page.wait_for_function(f"{AXIAL_INFO_JS}.endsWith('{nz - 1}/{nz}')")
     assert page.evaluate("JSON.parse(localStorage.getItem('lunglab.settings')).wheelDown") == "head"
     page.select_option("#wheel-direction", "feet")
     assert "HU" in page.inner_text("#cursor-info")
