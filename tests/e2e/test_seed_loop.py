@@ -18,10 +18,7 @@ from pathlib import Path
 
 import pytest
 
-
 from .support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PASSWORD,
     SHARED_DATA,
     Api,
@@ -101,9 +98,7 @@ def run_ai(page, api: Api, sid: int) -> dict:
     return max(new, key=lambda v: v["id"])
 
 
-def test_one_admin_walks_the_whole_loop(demo_server) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_one_admin_walks_the_whole_loop(demo_server, chromium) -> None:  # type: ignore[no-untyped-def]
     base, _ = demo_server
     api = Api(base, "admin")
     pid = next(p["id"] for p in api.get("/api/projects").json()["data"] if p["name"] == "Demo")
@@ -111,126 +106,123 @@ def test_one_admin_walks_the_whole_loop(demo_server) -> None:
     sid = next(s["id"] for s in studies if s["name"].startswith("NY-SBU A002304"))
     assert sum("reference (MedSeg expert lesions)" in s["name"] for s in studies) == 3
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=CHROMIUM_ARGS)
-        ctx = browser.new_context(viewport={"width": 1366, "height": 768}, bypass_csp=True,
-                                  accept_downloads=True)
-        page = ctx.new_page()
-        page.set_default_timeout(60_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
+    # the package-wide browser: a second sync_playwright() inside it would fail
+    ctx = chromium.new_context(viewport={"width": 1366, "height": 768}, bypass_csp=True,
+                              accept_downloads=True)
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
 
-        # 1. log in; the Demo project's worklist says what each study is
-        page.goto(base + "/login")
-        page.fill("#username", "admin")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(lambda u: "/login" not in u)
-        page.goto(f"{base}/projects/{pid}")
-        page.get_by_text("reference (MedSeg expert lesions)").first.wait_for()
-        shot(page, 1, "worklist")
+    # 1. log in; the Demo project's worklist says what each study is
+    page.goto(base + "/login")
+    page.fill("#username", "admin")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda u: "/login" not in u)
+    page.goto(f"{base}/projects/{pid}")
+    page.get_by_text("reference (MedSeg expert lesions)").first.wait_for()
+    shot(page, 1, "worklist")
 
-        # 2. run AI on an NY-SBU slice, correct it with the brush, save
-        open_study(page, base, sid)
-        ai = run_ai(page, api, sid)
-        assert ai["model_name"] == "lunglab-lesion2d-v1"
-        open_study(page, base, sid)
-        assert page.evaluate("window.__lunglab.baseVersionId") == ai["id"]
-        page.evaluate("document.activeElement && document.activeElement.blur()")
-        set_brush(page, "b", 2, 6.0)
-        z = int(page.evaluate("window.__lunglab.viewer.cursor[2]"))
-        st = api.get(f"/api/studies/{sid}").json()
-        _, ny, nx = st["shape"]
-        stroke(page, z, ny // 2, nx // 3, nx // 3 + 40)
-        mine = save_and_wait(page)
-        shot(page, 2, "ai-and-brush")
+    # 2. run AI on an NY-SBU slice, correct it with the brush, save
+    open_study(page, base, sid)
+    ai = run_ai(page, api, sid)
+    assert ai["model_name"] == "lunglab-lesion2d-v1"
+    open_study(page, base, sid)
+    assert page.evaluate("window.__lunglab.baseVersionId") == ai["id"]
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    set_brush(page, "b", 2, 6.0)
+    z = int(page.evaluate("window.__lunglab.viewer.cursor[2]"))
+    st = api.get(f"/api/studies/{sid}").json()
+    _, ny, nx = st["shape"]
+    stroke(page, z, ny // 2, nx // 3, nx // 3 + 40)
+    mine = save_and_wait(page)
+    shot(page, 2, "ai-and-brush")
 
-        # 3. submit the reading, approve it on the review page (same person, said so)
-        page.click("#submit-assignment")
-        page.wait_for_function("document.querySelector('#assignment-state') && "
-                               "document.querySelector('#assignment-state').textContent.includes('submitted')")
-        page.goto(f"{base}/studies/{sid}/review")
-        page.locator(f'#review-readers tr[data-version="{mine}"]').wait_for()
-        assert "same person" in page.inner_text("#review-readers")
-        page.click(f'#review-readers tr[data-version="{mine}"] .approve-reader')
-        page.wait_for_function("document.querySelector('#final-info').textContent.includes('Approved')")
-        assert "same person" in page.inner_text("#review-comments")
-        shot(page, 3, "approved")
-        assert api.get(f"/api/projects/{pid}/training/data").json()["count"] == 4
+    # 3. submit the reading, approve it on the review page (same person, said so)
+    page.click("#submit-assignment")
+    page.wait_for_function("document.querySelector('#assignment-state') && "
+                           "document.querySelector('#assignment-state').textContent.includes('submitted')")
+    page.goto(f"{base}/studies/{sid}/review")
+    page.locator(f'#review-readers tr[data-version="{mine}"]').wait_for()
+    assert "same person" in page.inner_text("#review-readers")
+    page.click(f'#review-readers tr[data-version="{mine}"] .approve-reader')
+    page.wait_for_function("document.querySelector('#final-info').textContent.includes('Approved')")
+    assert "same person" in page.inner_text("#review-comments")
+    shot(page, 3, "approved")
+    assert api.get(f"/api/projects/{pid}/training/data").json()["count"] == 4
 
-        # 4. train from the UI with a small budget, watching the live curve
-        page.goto(f"{base}/projects/{pid}/models")
-        page.locator("#model-v0").wait_for()
-        assert page.locator("#rollback-default").is_disabled()
-        assert page.locator("#rollback-previous").is_disabled()
-        page.click("#train-btn")
-        page.locator("#train-dialog").wait_for()
-        for sel, v in (("#train-epochs", "2"), ("#train-budget", "120"), ("#train-slices", "4"),
-                       ("#train-val-slices", "2")):
-            page.fill(sel, v)
-        page.select_option("#train-device", "cpu")
-        page.click("#train-start")
-        page.wait_for_url("**/training/jobs/*")
-        page.wait_for_function("window.__training && window.__training.run && "
-                               "window.__training.run.curves.epoch.length >= 1", timeout=600_000)
-        page.locator("#chart-loss path").first.wait_for()
-        page.wait_for_function("document.querySelector('#run-state').textContent.startsWith('succeeded')",
-                               timeout=600_000)
-        page.locator("#comparison").wait_for(timeout=120_000)
-        shot(page, 4, "training")
+    # 4. train from the UI with a small budget, watching the live curve
+    page.goto(f"{base}/projects/{pid}/models")
+    page.locator("#model-v0").wait_for()
+    assert page.locator("#rollback-default").is_disabled()
+    assert page.locator("#rollback-previous").is_disabled()
+    page.click("#train-btn")
+    page.locator("#train-dialog").wait_for()
+    for sel, v in (("#train-epochs", "2"), ("#train-budget", "120"), ("#train-slices", "4"),
+                   ("#train-val-slices", "2")):
+        page.fill(sel, v)
+    page.select_option("#train-device", "cpu")
+    page.click("#train-start")
+    page.wait_for_url("**/training/jobs/*")
+    page.wait_for_function("window.__training && window.__training.run && "
+                           "window.__training.run.curves.epoch.length >= 1", timeout=600_000)
+    page.locator("#chart-loss path").first.wait_for()
+    page.wait_for_function("document.querySelector('#run-state').textContent.startsWith('succeeded')",
+                           timeout=600_000)
+    page.locator("#comparison").wait_for(timeout=120_000)
+    shot(page, 4, "training")
 
-        # 5. promote the candidate (with a written reason if the tiny run fails the gate)
-        run = page.evaluate("window.__training.run")
-        mid = run["model_version_id"]
-        model = api.get(f"/api/models/{mid}").json()
-        page.click("#promote")
-        if not model["comparison"]["gate"]["passed"]:
-            page.locator("#override-dialog").wait_for()
-            page.fill("#override-reason", "seed loop: promote the first fine-tuned version")
-            page.click("#override-confirm")
-        page.wait_for_function("document.querySelector('#promote').disabled")
-        page.goto(f"{base}/projects/{pid}/models")
-        page.locator(f'#models-table tr[data-model="{mid}"][data-state="active"]').wait_for()
-        assert model["name"] in page.inner_text("#active-model")
-        assert not page.locator("#rollback-default").is_disabled()
-        shot(page, 5, "promoted")
+    # 5. promote the candidate (with a written reason if the tiny run fails the gate)
+    run = page.evaluate("window.__training.run")
+    mid = run["model_version_id"]
+    model = api.get(f"/api/models/{mid}").json()
+    page.click("#promote")
+    if not model["comparison"]["gate"]["passed"]:
+        page.locator("#override-dialog").wait_for()
+        page.fill("#override-reason", "seed loop: promote the first fine-tuned version")
+        page.click("#override-confirm")
+    page.wait_for_function("document.querySelector('#promote').disabled")
+    page.goto(f"{base}/projects/{pid}/models")
+    page.locator(f'#models-table tr[data-model="{mid}"][data-state="active"]').wait_for()
+    assert model["name"] in page.inner_text("#active-model")
+    assert not page.locator("#rollback-default").is_disabled()
+    shot(page, 5, "promoted")
 
-        # 6. run AI again: the promoted version makes the proposal
-        open_study(page, base, sid)
-        ai2 = run_ai(page, api, sid)
-        assert ai2["model_name"] == model["name"], ai2
-        open_study(page, base, sid)
-        shot(page, 6, "ai-again")
+    # 6. run AI again: the promoted version makes the proposal
+    open_study(page, base, sid)
+    ai2 = run_ai(page, api, sid)
+    assert ai2["model_name"] == model["name"], ai2
+    open_study(page, base, sid)
+    shot(page, 6, "ai-again")
 
-        # 7. the report, from the study's Results menu
-        page.click("#results-menu summary")
-        href = page.get_attribute("#res-report-html", "href")
-        assert href
-        page.goto(base + href if href.startswith("/") else href)
-        page.get_by_text("research use only", exact=False).first.wait_for()
-        shot(page, 7, "report")
+    # 7. the report, from the study's Results menu
+    page.click("#results-menu summary")
+    href = page.get_attribute("#res-report-html", "href")
+    assert href
+    page.goto(base + href if href.startswith("/") else href)
+    page.get_by_text("research use only", exact=False).first.wait_for()
+    shot(page, 7, "report")
 
-        # 8. download the DICOM SEG of the newest version
-        open_study(page, base, sid)
-        page.click("#results-menu summary")
-        with page.expect_download(timeout=120_000) as dl:
-            page.click("#res-seg")
-        path = dl.value.path()
-        data = Path(path).read_bytes()
-        assert data[128:132] == b"DICM"
-        import pydicom
+    # 8. download the DICOM SEG of the newest version
+    open_study(page, base, sid)
+    page.click("#results-menu summary")
+    with page.expect_download(timeout=120_000) as dl:
+        page.click("#res-seg")
+    path = dl.value.path()
+    data = Path(path).read_bytes()
+    assert data[128:132] == b"DICM"
+    import pydicom
 
-        seg = pydicom.dcmread(path)
-        assert seg.Modality == "SEG"
-        segments = [s.SegmentLabel.lower() for s in seg.SegmentSequence]
-        assert any("lung" in s for s in segments), segments
-        page.evaluate("(n) => { const d = document.createElement('div'); d.id = 'seg-done';"
-                      "d.className = 'card'; d.textContent = `Downloaded ${n}`;"
-                      "document.querySelector('#results-menu').after(d); }",
-                      f"{dl.value.suggested_filename}: DICOM SEG, {len(segments)} segments "
-                      f"({', '.join(segments)})")
-        shot(page, 8, "seg-download")
-        ctx.close()
-        browser.close()
+    seg = pydicom.dcmread(path)
+    assert seg.Modality == "SEG"
+    segments = [s.SegmentLabel.lower() for s in seg.SegmentSequence]
+    assert any("lung" in s for s in segments), segments
+    page.evaluate("(n) => { const d = document.createElement('div'); d.id = 'seg-done';"
+                  "d.className = 'card'; d.textContent = `Downloaded ${n}`;"
+                  "document.querySelector('#results-menu').after(d); }",
+                  f"{dl.value.suggested_filename}: DICOM SEG, {len(segments)} segments "
+                  f"({', '.join(segments)})")
+    shot(page, 8, "seg-download")
+    ctx.close()
     assert not errors, errors

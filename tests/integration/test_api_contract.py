@@ -11,6 +11,7 @@ import pytest
 from tests.helpers import add_study, raw_labels
 
 TOO_BIG = 2**63
+INT4_PLUS_1 = 2**31  # one more than an INTEGER primary key holds (PostgreSQL refuses it)
 
 
 @pytest.fixture
@@ -29,7 +30,8 @@ def _is_validation_array(body: dict) -> bool:
     f"/api/projects/{TOO_BIG}", f"/api/jobs/{TOO_BIG}", f"/api/studies/{TOO_BIG}",
     f"/api/audit?offset={TOO_BIG}", f"/api/studies/1/change?baseline={TOO_BIG}",
     f"/api/jobs?project_id={TOO_BIG}", "/api/projects/0", "/api/audit?offset=-1",
-    "/api/projects/true", f"/api/models/{TOO_BIG}",
+    "/api/projects/true", f"/api/models/{TOO_BIG}", f"/api/projects/{INT4_PLUS_1}",
+    f"/api/jobs/{INT4_PLUS_1}", f"/api/audit?offset={INT4_PLUS_1}",
 ])
 def test_out_of_range_ids_in_path_and_query_get_422(admin_api, url: str) -> None:  # type: ignore[no-untyped-def]
     r = admin_api.get(url)
@@ -39,10 +41,11 @@ def test_out_of_range_ids_in_path_and_query_get_422(admin_api, url: str) -> None
 
 def test_out_of_range_and_boolean_ids_in_bodies_get_422(admin_api, project: int) -> None:  # type: ignore[no-untyped-def]
     for body in ({"study_id": TOO_BIG, "username": "admin"}, {"study_id": 0, "username": "a"},
+                 {"study_id": INT4_PLUS_1, "username": "admin"},
                  {"study_id": True, "username": "admin"}, {"study_id": "1", "username": "a"}):
         r = admin_api.post(f"/api/projects/{project}/assignments", json=body)
         assert r.status_code == 422 and _is_validation_array(r.json()), (body, r.text)
-    for version_id in (False, True, -1, TOO_BIG, 1.0):
+    for version_id in (False, True, -1, TOO_BIG, INT4_PLUS_1, 1.0):
         r = admin_api.post(f"/api/projects/{project}/models/rollback",
                            json={"version_id": version_id})
         assert r.status_code == 422, (version_id, r.status_code, r.text)

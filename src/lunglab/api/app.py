@@ -257,6 +257,9 @@ def create_app(settings: Settings | None = None, *, start_runner: bool = True,
         if database_full(exc):
             log.error("database storage full")
             return JSONResponse({"detail": STORAGE_FULL}, status_code=507)
+        if getattr(exc.orig, "sqlstate", None) == "22003":  # numeric_value_out_of_range
+            return JSONResponse({"detail": "a number in the request is out of range for the "
+                                           "database"}, status_code=422)
         log.error("database error on %s %s: %s", request.method, request.url.path,
                   type(exc.orig).__name__)
         return JSONResponse({"detail": "database error on the server; nothing was stored"},

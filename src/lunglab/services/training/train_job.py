@@ -75,7 +75,7 @@ class TrainParams(BaseModel):
     """A ``train`` job: the run it trains (made by ``training.runs``), resumed or not."""
 
     model_config = ConfigDict(extra="forbid")
-    run_id: int = Field(ge=1, le=2**63 - 1, strict=True)
+    run_id: int = Field(ge=1, le=2**31 - 1, strict=True)
     resume: bool = False
     device: Literal["auto", "cpu", "cuda"] = "auto"
 
