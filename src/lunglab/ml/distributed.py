@@ -117,6 +117,9 @@ def _worker(rank: int, world: int, port: int, images: np.ndarray, labels: np.nda
         if rank == 0:
             torch.save({"state_dict": {k: v.cpu() for k, v in model.module.state_dict().items()},
                         "losses": losses, "grad_diffs": grad_diffs}, out)
+        # Leave together: a rank that tears gloo down while its peer is still in the last
+        # collective aborts with "terminate called without an active exception" (SIGABRT).
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
