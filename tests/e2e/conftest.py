@@ -22,6 +22,7 @@ from .support import (
     Api,
     Server,
     free_port,
+    latest_version,
     lunglab_cmd,
     missing_prerequisite,
 )
@@ -114,3 +115,15 @@ def page(chromium) -> Iterator[object]:
     assert not errors, f"uncaught errors in the page: {errors}"
 
 
+@pytest.fixture()
+def leave_the_study_as_found(server: Server) -> Iterator[None]:
+    """For tests that add AI and edited versions to the shared study: afterwards the labels
+    it had before are saved again as its newest version, so later tests start from the same
+    label map."""
+    api = server.api()
+    before = latest_version(api, server.study_id)
+    labels = api.labels(before, server.shape)
+    yield
+    now = latest_version(api, server.study_id)
+    if now != before:
+        assert api.save_raw(server.study_id, labels, now).status_code == 201

@@ -11,17 +11,7 @@ from .support import (PASSWORD, REPO, Server, latest_version, login, open_study,
                       save_and_wait, set_brush, stroke, use_single_axial)
 
 
-@pytest.fixture(autouse=True)
-def _leave_the_study_as_found(server: Server):
-    """These tests add AI and edited versions; afterwards the labels the study had before are
-    saved again as its newest version, so later tests start from the same label map."""
-    api = server.api()
-    before = latest_version(api, server.study_id)
-    labels = api.labels(before, server.shape)
-    yield
-    now = latest_version(api, server.study_id)
-    if now != before:
-        assert api.save_raw(server.study_id, labels, now).status_code == 201
+pytestmark = pytest.mark.usefixtures("leave_the_study_as_found")
 
 
 def _shot(page, name: str) -> None:

@@ -8,17 +8,7 @@ import pytest
 from .support import PASSWORD, Server, latest_version, login, open_study
 
 
-@pytest.fixture(autouse=True)
-def _leave_the_study_as_found(server: Server):
-    """These tests add AI and edited versions; afterwards the labels the study had before are
-    saved again as its newest version, so later tests start from the same label map."""
-    api = server.api()
-    before = latest_version(api, server.study_id)
-    labels = api.labels(before, server.shape)
-    yield
-    now = latest_version(api, server.study_id)
-    if now != before:
-        assert api.save_raw(server.study_id, labels, now).status_code == 201
+pytestmark = pytest.mark.usefixtures("leave_the_study_as_found")
 
 
 def test_login_page_logs_no_401(chromium, server: Server) -> None:
@@ -55,6 +45,8 @@ def test_study_results_menu_and_last_label(page, server: Server) -> None:
     assert page.evaluate("(() => { const s = document.querySelector('#active-label'); "
                          "return s.scrollWidth <= s.clientWidth + 1; })()")
     page.select_option("#active-label", "3")
+    # the page may finish loading its newest version just after it says ready
+    page.wait_for_function("window.__lunglab.baseVersionId !== null")
     page.locator("#results-menu summary").click()
     items = page.locator("#results-items")
     items.wait_for()
