@@ -35,6 +35,10 @@ CHANNELS = (16, 32, 64, 128)
 """The UNet's feature channels per level (strides 2, one residual unit, batch norm)."""
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_CLICK_MODEL = "lunglab-smartclick2d-v1"
+NEGATIVE_DISC_MM = 4.0
+"""A negative click the network disagrees with (it keeps the clicked pixel) takes out the lesion
+within this radius of the click, not the whole lesion (false positives mostly continue a true
+lesion; docs/models.md)."""
 CONSOLIDATION_HU = -300.0
 """New lesion components with a mean above this HU become consolidation, the others GGO."""
 
@@ -184,8 +188,8 @@ class ClickModel:
             clicks: this slice's clicks, the latest last (the crop is centred on it).
             local: change only the region the latest click is in (a positive click adds the
                 predicted lesion that holds it; a negative click removes the predicted removal
-                that holds it, or the whole lesion it lies in when the network kept the
-                clicked pixel). False: the
+                that holds it, or, when the network kept the clicked pixel, the lesion within
+                :data:`NEGATIVE_DISC_MM` of the click). False: the
                 whole crop is redrawn (DeepEdit); the simulated reader gains less per click
                 and loses ground after four clicks that way (docs/models.md).
 
@@ -211,8 +215,11 @@ class ClickModel:
         before = lesion.astype(bool)
         if last.positive:
             return before | component_at(out, last.y, last.x)
-        if kept_click:  # the network disagrees: the reader's "not lesion" wins for that lesion
-            return before & ~component_at(before, last.y, last.x)
+        if kept_click:  # the network disagrees: the reader's "not lesion" wins around the click
+            yy, xx = np.ogrid[0:before.shape[0], 0:before.shape[1]]
+            near = (((yy - last.y) * spacing_yx[0]) ** 2 + ((xx - last.x) * spacing_yx[1]) ** 2
+                    <= NEGATIVE_DISC_MM ** 2)
+            return before & ~near
         return before & ~component_at(before & ~out, last.y, last.x)
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from lunglab.ml.click_sim import error_click
 from lunglab.ml.interactive import (
-    CROP_PX, MODEL_MM, WEIGHTS_DIR, DEFAULT_CLICK_MODEL, Click, ClickModel, click_map, geometry,
-    lesion_classes, network_input, paste,
+    CROP_PX, MODEL_MM, NEGATIVE_DISC_MM, WEIGHTS_DIR, DEFAULT_CLICK_MODEL, Click, ClickModel,
+    click_map, geometry, lesion_classes, network_input, paste,
 )
 from lunglab.ml.interactive_3d import correct_3d
 
@@ -125,6 +126,27 @@ def test_shipped_model_draws_a_clicked_ggo_blob():
     # (the shipped network is cautious there: about a tenth of a GGO-like blob; docs/models.md)
     gone = model.correct(hu, blob, (0.75, 0.75), [Click(128, 128, False)])
     assert not gone[128, 128] and not (gone & ~blob).any() and gone.sum() < blob.sum()
+
+
+class _KeepsEverything(torch.nn.Module):
+    """A network that calls every crop pixel lesion (it disagrees with any negative click)."""
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        return torch.full_like(x[:, :1], 10.0)
+
+
+def test_negative_click_the_network_disagrees_with_takes_out_a_disc_not_the_lesion():
+    hu = np.full((200, 200), -500.0, np.float32)
+    lesion = np.zeros((200, 200), bool)
+    lesion[40:160, 40:160] = True  # a large lesion; the reader says "not lesion" at its edge
+    out = ClickModel(_KeepsEverything()).correct(hu, lesion, (0.75, 0.75),
+                                                 [Click(100, 150, False)])
+    gone = lesion & ~out
+    assert not (out & ~lesion).any()  # a negative click never adds lesion
+    assert gone[100, 150] and gone[100, 145] and not gone[100, 140]  # 4 mm = 5.3 px
+    yy, xx = np.nonzero(gone)
+    assert (((yy - 100) * 0.75) ** 2 + ((xx - 150) * 0.75) ** 2 <= NEGATIVE_DISC_MM ** 2).all()
+    assert out.sum() > 0.99 * lesion.sum()  # the rest of the lesion stays
 
 
 @pytest.mark.skipif(not SHIPPED.is_file(), reason="shipped Smart click weights not present")
