@@ -22,7 +22,7 @@ other scanners), drawn with seed 7 among those with at least 150 lesion pixels. 
 Inf-Net's pseudo label, not an expert's. Their window differs from the labelled slices'; HU is
 estimated as ``v * 10.34 - 992`` by anchoring the same two tissue peaks the labelled slices'
 formula rests on (lung parenchyma at v 13 -> -858 HU, soft tissue at v 100 -> 42 HU; air then
-falls at v 0 -> -992 HU, a check).
+falls at v 0 -> -992 HU, a check; ``lunglab.ml.pseudo_labels.source_hu``).
 """
 from __future__ import annotations
 
@@ -82,15 +82,12 @@ def run(method: str, cases: list, n_clicks: int, model) -> dict:
             "clicks_made": len(lat)}
 
 
-CORONA_HU = (10.34, -992.0)
-"""Estimated ``HU = a * v + b`` of the coronacases pseudo-labelled slices (see the docstring)."""
-
-
 def coronacases_slices(n: int = 40, seed: int = 7) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """``(name, hu, pseudo lesion)`` of ``n`` coronacases slices with >= 150 lesion pixels."""
     from PIL import Image
 
     from lunglab.ml.dataset import medseg_dir
+    from lunglab.ml.pseudo_labels import source_hu
 
     root = medseg_dir() / "unlabeled_pseudo"
     names = sorted(p.name for p in (root / "images").glob("*coronacases*.jpg"))
@@ -98,9 +95,9 @@ def coronacases_slices(n: int = 40, seed: int = 7) -> list[tuple[str, np.ndarray
     for name in np.random.default_rng(seed).permutation(names):
         lab = np.asarray(Image.open(root / "pseudo_infection" / name.replace(".jpg", ".png"))
                          .convert("L")) >= 128
-        img = np.asarray(Image.open(root / "images" / name).convert("L")).astype(np.float32)
+        img = np.asarray(Image.open(root / "images" / name).convert("L"))
         if lab.sum() >= 150 and img.shape == lab.shape:
-            out.append((str(name), img * CORONA_HU[0] + CORONA_HU[1], lab))
+            out.append((str(name), source_hu(str(name), img), lab))
         if len(out) >= n:
             break
     return out

@@ -36,6 +36,8 @@ def main() -> None:
     p.add_argument("--iterations", type=int, default=300, help="--kfold: iterations per fold")
     p.add_argument("--threads", type=int, default=1, help="--kfold: torch threads")
     p.add_argument("--seed", type=int, default=0, help="--kfold: fold shuffle and training seed")
+    p.add_argument("--pseudo-fraction", type=float, default=0.0,
+                   help="--kfold: share of each batch from the pseudo-labelled slices")
     a = p.parse_args()
     if a.kfold:
         kfold(a)
@@ -74,7 +76,8 @@ def kfold(a: argparse.Namespace) -> None:
     from lunglab.ml.train import TrainConfig
 
     torch.set_num_threads(a.threads)
-    cfg = TrainConfig(arch=a.arch, iterations=a.iterations, seed=a.seed)
+    cfg = TrainConfig(arch=a.arch, iterations=a.iterations, seed=a.seed,
+                      pseudo_fraction=a.pseudo_fraction)
     start = time.perf_counter()
     res = cross_validate(cfg, k=a.kfold, seed=a.seed, tta=False if a.no_tta else None)
     print(f"{a.kfold}-fold cross-validation, recipe {a.arch}, {a.iterations} iterations, "

@@ -6,6 +6,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -37,6 +38,9 @@ class TrainConfig(SliceModelConfig):
     split_seed: int = 0
     train_ids: list[str] = field(default_factory=list)
     val_ids: list[str] = field(default_factory=list)
+    pseudo_fraction: float = 0.0
+    """Share of each batch drawn from the pseudo-labelled slices
+    (:mod:`lunglab.ml.pseudo_labels`); 0 trains on the expert slices alone."""
 
 
 def make_split(config: TrainConfig) -> TrainConfig:
@@ -67,6 +71,8 @@ def train(config: TrainConfig, out_path: Path, device: str = "cpu", log_every: i
     pairs = [training_pair(load_slice(i), config.model_mm) for i in config.train_ids]
     transform = train_transforms(config.patch, config.seed)
     rng = np.random.default_rng(config.seed)
+    pseudo = pseudo_pairs(config.model_mm) if config.pseudo_fraction > 0 else []
+    prng = np.random.default_rng(config.seed + 1)  # keeps the expert draws of a run unchanged
     model = build_model(config.arch).to(device)
     loss_fn = DiceCELoss(to_onehot_y=True, softmax=True, include_background=False,
                          lambda_dice=1.0, lambda_ce=1.0)
@@ -77,7 +83,12 @@ def train(config: TrainConfig, out_path: Path, device: str = "cpu", log_every: i
     model.train()
     for it in range(1, config.iterations + 1):
         idx = rng.integers(0, len(pairs), config.batch_size)
-        batch = [transform(dict(pairs[i])) for i in idx]
+        chosen = [pairs[i] for i in idx]
+        if pseudo:
+            use = prng.random(config.batch_size) < config.pseudo_fraction
+            pidx = prng.integers(0, len(pseudo), config.batch_size)
+            chosen = [pseudo[p] if u else c for c, u, p in zip(chosen, use, pidx, strict=True)]
+        batch = [transform(dict(c)) for c in chosen]
         x = torch.stack([b["image"] for b in batch]).float().to(device)
         y = torch.stack([b["label"] for b in batch]).long().to(device)
         loss = loss_fn(model(x), y)
@@ -95,6 +106,17 @@ def train(config: TrainConfig, out_path: Path, device: str = "cpu", log_every: i
             "num_classes": NUM_CLASSES}
     save_checkpoint(model, meta, out_path)
     return meta
+
+
+@functools.lru_cache(maxsize=2)
+def pseudo_pairs(model_mm: float) -> list[dict[str, np.ndarray]]:
+    """Training pairs of every pseudo-labelled slice (built once per process and pixel size)."""
+    from tqdm import tqdm
+
+    from lunglab.ml.pseudo_labels import list_pseudo_ids, load_pseudo_slice
+
+    return [training_pair(load_pseudo_slice(n), model_mm)
+            for n in tqdm(list_pseudo_ids(), desc="pseudo-labelled slices", unit="slice")]
 
 
 def save_checkpoint(model: torch.nn.Module, meta: dict, out_path: Path) -> None:
@@ -116,6 +138,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--val-fraction", type=float, default=d.val_fraction)
+    p.add_argument("--pseudo-fraction", type=float, default=d.pseudo_fraction,
+                   help="share of each batch from the pseudo-labelled slices")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--device", default="cpu")
     p.add_argument("--out", type=Path, required=True)
@@ -125,7 +149,7 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(a.threads)
     cfg = TrainConfig(arch=a.arch, model_mm=a.model_mm, iterations=a.iterations,
                       batch_size=a.batch_size, patch=a.patch, lr=a.lr, seed=a.seed,
-                      val_fraction=a.val_fraction)
+                      val_fraction=a.val_fraction, pseudo_fraction=a.pseudo_fraction)
     meta = train(cfg, a.out, a.device)
     if a.onnx:
         from lunglab.ml.checkpoints import export_onnx
