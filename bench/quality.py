@@ -38,6 +38,8 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0, help="--kfold: fold shuffle and training seed")
     p.add_argument("--pseudo-fraction", type=float, default=0.0,
                    help="--kfold: share of each batch from the pseudo-labelled slices")
+    p.add_argument("--pseudo-until", type=int, default=0,
+                   help="--kfold: pseudo-labelled slices only in the first N iterations")
     a = p.parse_args()
     if a.kfold:
         kfold(a)
@@ -77,7 +79,7 @@ def kfold(a: argparse.Namespace) -> None:
 
     torch.set_num_threads(a.threads)
     cfg = TrainConfig(arch=a.arch, iterations=a.iterations, seed=a.seed,
-                      pseudo_fraction=a.pseudo_fraction)
+                      pseudo_fraction=a.pseudo_fraction, pseudo_until=a.pseudo_until)
     start = time.perf_counter()
     res = cross_validate(cfg, k=a.kfold, seed=a.seed, tta=False if a.no_tta else None)
     print(f"{a.kfold}-fold cross-validation, recipe {a.arch}, {a.iterations} iterations, "

@@ -41,6 +41,9 @@ class TrainConfig(SliceModelConfig):
     pseudo_fraction: float = 0.0
     """Share of each batch drawn from the pseudo-labelled slices
     (:mod:`lunglab.ml.pseudo_labels`); 0 trains on the expert slices alone."""
+    pseudo_until: int = 0
+    """When > 0, pseudo-labelled slices are drawn only in the first ``pseudo_until`` iterations
+    (pretraining on them, then expert slices alone)."""
 
 
 def make_split(config: TrainConfig) -> TrainConfig:
@@ -84,7 +87,7 @@ def train(config: TrainConfig, out_path: Path, device: str = "cpu", log_every: i
     for it in range(1, config.iterations + 1):
         idx = rng.integers(0, len(pairs), config.batch_size)
         chosen = [pairs[i] for i in idx]
-        if pseudo:
+        if pseudo and (not config.pseudo_until or it <= config.pseudo_until):
             use = prng.random(config.batch_size) < config.pseudo_fraction
             pidx = prng.integers(0, len(pseudo), config.batch_size)
             chosen = [pseudo[p] if u else c for c, u, p in zip(chosen, use, pidx, strict=True)]
@@ -140,6 +143,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--val-fraction", type=float, default=d.val_fraction)
     p.add_argument("--pseudo-fraction", type=float, default=d.pseudo_fraction,
                    help="share of each batch from the pseudo-labelled slices")
+    p.add_argument("--pseudo-until", type=int, default=d.pseudo_until,
+                   help="draw pseudo-labelled slices only in the first N iterations")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--device", default="cpu")
     p.add_argument("--out", type=Path, required=True)
@@ -149,7 +154,8 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(a.threads)
     cfg = TrainConfig(arch=a.arch, model_mm=a.model_mm, iterations=a.iterations,
                       batch_size=a.batch_size, patch=a.patch, lr=a.lr, seed=a.seed,
-                      val_fraction=a.val_fraction, pseudo_fraction=a.pseudo_fraction)
+                      val_fraction=a.val_fraction, pseudo_fraction=a.pseudo_fraction,
+                      pseudo_until=a.pseudo_until)
     meta = train(cfg, a.out, a.device)
     if a.onnx:
         from lunglab.ml.checkpoints import export_onnx

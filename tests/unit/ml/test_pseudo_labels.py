@@ -39,7 +39,8 @@ def test_lesion_classes_by_smoothed_density():
 @needs_data
 @pytest.mark.parametrize("fraction", [0.0, 1.0])
 def test_training_draws_pseudo_slices_only_when_asked(monkeypatch, tmp_path, fraction):
-    """A pseudo pair whose image is NaN poisons the loss exactly when pseudo slices are drawn."""
+    """A pseudo pair whose image is NaN poisons the loss exactly when pseudo slices are drawn
+    (once NaN, the weights stay NaN: every later loss is NaN too)."""
     from lunglab.ml import train as train_mod
 
     poisoned = {"image": np.full((1, 48, 48), np.nan, np.float32),
@@ -76,3 +77,32 @@ def test_real_pseudo_slices_keep_lesions_inside_the_lung_and_off_the_edge():
         assert not (lesion & ~lung).any(), name
         lesion_total += int(lesion.sum())
     assert lesion_total > 0
+
+
+@needs_data
+def test_pseudo_until_stops_drawing_pseudo_slices(monkeypatch, tmp_path):
+    """With ``pseudo_until`` the pseudo slices feed only the first iterations: a marked pseudo
+    image reaches the augmentation in iteration 1 and never after."""
+    from lunglab.ml import train as train_mod
+
+    marker = 0.123
+    pair = {"image": np.full((1, 48, 48), marker, np.float32),
+            "label": np.zeros((1, 48, 48), np.uint8)}
+    seen: list[bool] = []
+    real = train_mod.train_transforms
+
+    def counting(patch, seed):  # type: ignore[no-untyped-def]
+        t = real(patch, seed)
+
+        def apply(d):  # type: ignore[no-untyped-def]
+            seen.append(bool(np.all(d["image"] == marker)))
+            return t(d)
+        return apply
+
+    monkeypatch.setattr(train_mod, "pseudo_pairs", lambda model_mm: [pair])
+    monkeypatch.setattr(train_mod, "train_transforms", counting)
+    cfg = train_mod.TrainConfig(arch="unet2d-small", iterations=4, batch_size=2, patch=32,
+                                pseudo_fraction=1.0, pseudo_until=1, train_ids=["0", "1"],
+                                val_ids=["2"])
+    train_mod.train(cfg, tmp_path / "m.pt", log_every=1)
+    assert seen == [True, True] + [False] * 6  # batch 2, iteration 1 only
