@@ -60,7 +60,7 @@ def test_radiographs_are_one_slice_studies_with_their_modality(app, admin_api, p
     assert rows[sids["DX"]]["shape"] == list(SHAPE) and rows[sids["DX"]]["slice_count"] == 1
     view = admin_api.get(f"/api/studies/{sids['CR']}/radiograph").json()
     assert view["text_regions"] and not view["text_blacked_out"]
-    assert view["ai"] == {"available": False, "message": view["ai"]["message"]}
+    assert view["ai"] == {"available": False, "model": None, "message": view["ai"]["message"]}
     assert "No AI model for radiographs yet" in view["ai"]["message"]
     ct = next(s["id"] for s in rows.values() if s["modality"] == "CT")
     assert admin_api.get(f"/api/studies/{ct}/radiograph").status_code == 422
@@ -192,7 +192,7 @@ def test_mask_png_and_dicom_seg_exports(app, admin_api, project, tmp_path):  # t
         f"/api/exports/versions/{vids['XR']}/radiograph-seg.dcm").status_code == 422
 
 
-def test_radiographs_are_never_ct_training_data(app, admin_api, project):  # type: ignore[no-untyped-def]
+def test_radiographs_are_never_ct_training_data_but_radiograph_training_data(app, admin_api, project):  # type: ignore[no-untyped-def]
     from lunglab.db.session import session_scope
     from lunglab.services.labels.labelmaps import save_version
     from lunglab.services.training.data import approved_versions
@@ -203,6 +203,7 @@ def test_radiographs_are_never_ct_training_data(app, admin_api, project):  # typ
                      kind="imported", check_base=False)
     with session_scope(app.state.settings.resolved_database_url) as db:
         assert sids["DX"] not in approved_versions(db, pid)
+        assert list(approved_versions(db, pid, "xr")) == [sids["DX"]]  # the radiograph recipe's
 
 
 def test_black_out_setting_and_no_ai_job_on_import(app, admin_api, tmp_path):  # type: ignore[no-untyped-def]

@@ -111,7 +111,8 @@ def model_public(db: Session, mv: ModelVersion) -> ModelVersionPublic:
     """A trained model version with its lineage back to the shipped (or scratch) base."""
     return ModelVersionPublic(
         id=mv.id, project_id=mv.project_id, number=mv.number, name=mv.name,
-        state=mv.state, base_version_id=mv.base_version_id, base_model=mv.base_model,  # type: ignore[arg-type]
+        state=mv.state, modality=mv.modality,  # type: ignore[arg-type]
+        base_version_id=mv.base_version_id, base_model=mv.base_model,  # type: ignore[arg-type]
         lineage=model_versions.lineage(db, mv), arch=mv.arch, config=mv.config, seed=mv.seed,
         data_snapshot=mv.data_snapshot, val_study_ids=mv.val_study_ids, metrics=mv.metrics,
         comparison=mv.comparison, run_id=mv.run_id,

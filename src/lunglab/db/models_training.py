@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lunglab.db.base import Base, utcnow
@@ -13,18 +24,21 @@ from lunglab.db.models import User
 
 TS = DateTime(timezone=True)
 MODEL_STATES = ("candidate", "active", "retired")
+MODALITIES = ("ct", "xr")
+"""What a model segments: ``ct`` volumes, or ``xr`` chest radiographs (CR, DX, pictures)."""
 
 
 class ModelVersion(Base):
     """A trained network of one project, with everything needed to reproduce and judge it.
 
-    At most one version per project is ``active`` (a partial unique index); pre-annotation
-    uses it. Weights live in the ``VolumeStore`` under ``weights_key``.
+    At most one version per project and modality is ``active`` (a partial unique index);
+    pre-annotation of a CT uses the active ``ct`` version, of a radiograph the active ``xr``
+    one. Weights live in the ``VolumeStore`` under ``weights_key``.
     """
 
     __tablename__ = "model_versions"
     __table_args__ = (
-        Index("uq_model_versions_active", "project_id", unique=True,
+        Index("uq_model_versions_active", "project_id", "modality", unique=True,
               sqlite_where=text("state = 'active'"), postgresql_where=text("state = 'active'")),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -33,6 +47,7 @@ class ModelVersion(Base):
     number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... within the project
     name: Mapped[str] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(String(16), default="candidate")
+    modality: Mapped[str] = mapped_column(String(8), default="ct", server_default="ct")
     base_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("model_versions.id", ondelete="SET NULL"), nullable=True)
     base_model: Mapped[str | None] = mapped_column(String(200), nullable=True)  # shipped name
@@ -56,12 +71,15 @@ class ModelVersion(Base):
 
 
 class ValidationSplit(Base):
-    """The frozen validation studies of a project, fixed by its first training run."""
+    """The frozen validation studies of a project and modality, fixed by its first training run
+    of that modality (CT and radiographs have separate splits)."""
 
     __tablename__ = "validation_splits"
+    __table_args__ = (UniqueConstraint("project_id", "modality",
+                                       name="uq_validation_splits_project_id_modality"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
-                                            unique=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    modality: Mapped[str] = mapped_column(String(8), default="ct", server_default="ct")
     study_ids: Mapped[list[int]] = mapped_column(JSON)
     seed: Mapped[int] = mapped_column(Integer, default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)

@@ -34,6 +34,7 @@ class CaseRef:
     labels_key: str
     spacing: tuple[float, float, float]  # x, y, z
     slices: tuple[int, ...]  # z indices with lung
+    modality: str = "ct"  # "xr": a chest radiograph (one slice, no HU; lunglab.ml.radiograph)
 
 
 class CaseCache:
@@ -43,12 +44,16 @@ class CaseCache:
 
     Args:
         store: the volume store (anything with ``local_path``).
-        model_mm: in-plane pixel size of the network.
+        model_mm: in-plane pixel size of the network (CT).
         max_cases: cases kept in memory.
+        xr_grid: square size radiographs are resized to (they have no HU and may have no
+            pixel size: :func:`lunglab.ml.radiograph.prepare_radiograph`).
     """
 
-    def __init__(self, store: CaseFiles, model_mm: float, max_cases: int = 3) -> None:
+    def __init__(self, store: CaseFiles, model_mm: float, max_cases: int = 3,
+                 xr_grid: int = 256) -> None:
         self.store, self.model_mm, self.max_cases = store, model_mm, max(1, max_cases)
+        self.xr_grid = xr_grid
         self._cases: OrderedDict[int, tuple[dict[int, int], np.ndarray, np.ndarray]] = OrderedDict()
         self.loads = 0
 
@@ -58,6 +63,14 @@ class CaseCache:
         zs = list(ref.slices)
         hu = sitk.GetArrayFromImage(sitk.ReadImage(str(self.store.local_path(ref.volume_key))))
         lab = sitk.GetArrayFromImage(sitk.ReadImage(str(self.store.local_path(ref.labels_key))))
+        if ref.modality == "xr":
+            from lunglab.ml.radiograph import prepare_radiograph
+
+            grid = (self.xr_grid, self.xr_grid)
+            image = np.stack([prepare_radiograph(hu[z], self.xr_grid) for z in zs])
+            label = resize_slices(lab[zs].astype(np.uint8), grid, labels=True)
+            self.loads += 1
+            return {z: i for i, z in enumerate(zs)}, image.astype(np.float16), label
         shape = inplane_shape(hu.shape[1:], (ref.spacing[1], ref.spacing[0]), self.model_mm)
         image = resize_slices(hu_window(hu[zs].astype(np.float32)), shape).astype(np.float16)
         label = resize_slices(lab[zs].astype(np.uint8), shape, labels=True)
@@ -83,16 +96,21 @@ class CaseCache:
         return len(self._cases)
 
 
-def epoch_order(refs: list[CaseRef], n_slices: int, seed: int, epoch: int) -> list[tuple[int, int]]:
+def epoch_order(refs: list[CaseRef], n_slices: int, seed: int, epoch: int,
+                repeat: bool = False) -> list[tuple[int, int]]:
     """Deterministic ``(case index, z)`` draws for one epoch, grouped by case for the cache.
 
     Cases come in a seeded random order; within a case, slices are shuffled. With
-    ``n_slices`` below the total, a seeded subset is drawn (without replacement).
+    ``n_slices`` below the total, a seeded subset is drawn (without replacement). With
+    ``repeat`` (radiographs: one slice per case), a total below ``n_slices`` is repeated until
+    the epoch has ``n_slices`` draws, each seen again under other augmentations.
     """
     rng = np.random.default_rng([seed, epoch])
     pool = [(ci, z) for ci, r in enumerate(refs) for z in r.slices]
     if not pool:
         raise InvalidInput("the approved label maps contain no lung voxels")
+    if repeat and n_slices > len(pool):
+        pool = (pool * -(-n_slices // len(pool)))[:n_slices]
     take = pool if n_slices >= len(pool) else [pool[i] for i in
                                                rng.choice(len(pool), n_slices, replace=False)]
     rank = {int(c): k for k, c in enumerate(rng.permutation(len(refs)))}

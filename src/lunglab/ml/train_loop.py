@@ -38,6 +38,10 @@ class FineTuneConfig(SliceModelConfig):
     val_slices_per_case: int = 8
     cache_cases: int = 3
     device: str = "cpu"
+    modality: str = "ct"
+    """``ct`` or ``xr`` (chest radiographs: :mod:`lunglab.ml.radiograph`)."""
+    xr_grid: int = 256
+    """Radiographs only: the square grid the whole image is resized to."""
 
 
 def _atomic_torch_save(obj: Any, path: Path) -> None:
@@ -130,7 +134,7 @@ def fine_tune(net: torch.nn.Module, train_refs: list[CaseRef], val_refs: list[Ca
     from monai.losses import DiceCELoss
 
     from lunglab.ml.models import size_divisor
-    from lunglab.ml.transforms import train_transforms
+    from lunglab.ml.transforms import radiograph_transforms, train_transforms
 
     run_dir.mkdir(parents=True, exist_ok=True)
     device = config.device
@@ -149,15 +153,17 @@ def fine_tune(net: torch.nn.Module, train_refs: list[CaseRef], val_refs: list[Ca
         resumed = int(ckpt["epoch"])
         start_epoch = resumed + 1
     loss_fn = DiceCELoss(to_onehot_y=True, softmax=True, include_background=False)
-    cache = CaseCache(store, config.model_mm, config.cache_cases)
-    val_cache = CaseCache(store, config.model_mm, 1)
+    cache = CaseCache(store, config.model_mm, config.cache_cases, xr_grid=config.xr_grid)
+    val_cache = CaseCache(store, config.model_mm, 1, xr_grid=config.xr_grid)
+    augment = radiograph_transforms if config.modality == "xr" else train_transforms
     val_items = val_slices(val_refs, config.val_slices_per_case)
     div = size_divisor(config.arch)
     t_start = time.perf_counter()
     for epoch in range(start_epoch, config.epochs + 1):
         t0 = time.perf_counter()
-        order = epoch_order(train_refs, config.slices_per_epoch, config.seed, epoch)
-        transform = train_transforms(config.patch, config.seed * 100_003 + epoch)
+        order = epoch_order(train_refs, config.slices_per_epoch, config.seed, epoch,
+                            repeat=config.modality == "xr")
+        transform = augment(config.patch, config.seed * 100_003 + epoch)
         net.train()
         losses = []
         for b in range(0, len(order), config.batch_size):

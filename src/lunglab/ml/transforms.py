@@ -46,3 +46,29 @@ def train_transforms(patch: int = 160, seed: int = 0) -> Compose:
     ])
     t.set_random_state(seed=seed)
     return t
+
+
+def radiograph_transforms(patch: int = 224, seed: int = 0) -> Compose:
+    """Augmentation for upright chest radiographs: left-right flips (dextrocardia and film
+    orientation vary), small rotations and scales, a random crop, intensity changes. No 90
+    degree turns and no up-down flips: a radiograph is never read sideways.
+
+    Args:
+        patch: square patch size in pixels (on the radiograph grid,
+            :data:`lunglab.ml.radiograph.XR_GRID`).
+        seed: random state of the pipeline.
+    """
+    t = Compose([
+        RandFlipd(keys=KEYS, prob=0.5, spatial_axis=1),
+        RandAffined(keys=KEYS, prob=0.7, rotate_range=0.17, scale_range=0.12,
+                    translate_range=(12, 12), mode=("bilinear", "nearest"),
+                    padding_mode="zeros"),
+        SpatialPadd(keys=KEYS, spatial_size=(patch, patch)),
+        RandSpatialCropd(keys=KEYS, roi_size=(patch, patch), random_size=False),
+        RandShiftIntensityd(keys="image", offsets=0.05, prob=0.5),
+        RandAdjustContrastd(keys="image", gamma=(0.7, 1.4), prob=0.5),
+        RandGaussianNoised(keys="image", std=0.02, prob=0.3),
+        EnsureTyped(keys=KEYS, track_meta=False),
+    ])
+    t.set_random_state(seed=seed)
+    return t

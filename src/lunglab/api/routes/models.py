@@ -25,12 +25,14 @@ router = APIRouter(tags=["models"])
 @router.get("/projects/{project_id}/models", response_model=ModelVersionsPublic)
 def list_models(project_id: IdParam, db: SessionDep, user: CurrentUser) -> ModelVersionsPublic:
     rows = svc.list_versions(db, user, project_id)
-    active = next((m for m in rows if m.state == "active"), None)
+    active = next((m for m in rows if m.state == "active" and m.modality == "ct"), None)
+    active_xr = next((m for m in rows if m.state == "active" and m.modality == "xr"), None)
     v0 = svc.shipped_version(db, project_id)
     shipped = ShippedModelPublic(name=v0.name, state=v0.state, arch=v0.arch,  # type: ignore[arg-type]
                                  card=v0.card)
     return ModelVersionsPublic(data=[model_public(db, m) for m in rows], count=len(rows),
                                active_id=active.id if active else None, shipped=shipped,
+                               active_radiograph_id=active_xr.id if active_xr else None,
                                active_name=active.name if active else v0.name)
 
 
@@ -57,7 +59,7 @@ def rollback_to(version_id: IdParam, db: SessionDep, user: CurrentUser) -> Model
 @router.post("/projects/{project_id}/models/rollback", response_model=ModelVersionPublic | None)
 def rollback(project_id: IdParam, body: RollbackIn, db: SessionDep,
              user: CurrentUser) -> ModelVersionPublic | None:
-    target = svc.rollback(db, user, project_id, body.version_id)
+    target = svc.rollback(db, user, project_id, body.version_id, body.modality)
     return model_public(db, target) if target else None
 
 

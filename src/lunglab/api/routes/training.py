@@ -1,7 +1,7 @@
 """Training runs, the job queue and the "what to annotate next" list."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
@@ -29,11 +29,13 @@ def start(project_id: IdParam, body: TrainCreate, db: SessionDep, user: CurrentU
 
 
 @router.get("/projects/{project_id}/training/data")
-def training_data(project_id: IdParam, db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def training_data(project_id: IdParam, db: SessionDep, user: CurrentUser,
+                  modality: Literal["ct", "xr"] = "ct") -> dict[str, Any]:
+    """The approved label maps a run of ``modality`` would train on (CT or radiographs)."""
     training.list_runs(db, user, project_id)  # access check
-    approved = approved_versions(db, project_id)
+    approved = approved_versions(db, project_id, modality)
     return {"approved": [{"study_id": s, "version_id": v} for s, v in approved.items()],
-            "count": len(approved)}
+            "count": len(approved), "modality": modality}
 
 
 @router.get("/projects/{project_id}/training/runs")

@@ -29,8 +29,11 @@ class ReadingOut(BaseModel):
 
 
 class RadiographAi(BaseModel):
+    """The project's active radiograph model (none is shipped; a project trains its own)."""
+
     available: bool
     message: str
+    model: str | None = Field(None, description="name of the active radiograph model")
 
 
 class RadiographOut(BaseModel):

@@ -31,6 +31,11 @@ class TrainCreate(BaseModel):
     cache_cases: int = Field(3, ge=1, le=64, strict=True)
     world_size: int = Field(1, ge=1, le=16, strict=True,
                             description="DDP processes (GPUs with cuda)")
+    modality: Literal["ct", "xr"] = Field("ct", description="ct: the CT model; xr: a chest "
+                                          "radiograph model from the approved radiographs "
+                                          "(from scratch unless one is active)")
+    xr_grid: int = Field(256, ge=64, le=1024, strict=True, description="radiographs only: "
+                         "the square size, in pixels, the whole image is resized to")
 
 
 class TrainStarted(BaseModel):
@@ -44,6 +49,7 @@ class ModelVersionPublic(BaseModel):
     number: int
     name: str
     state: Literal["candidate", "active", "retired"]
+    modality: Literal["ct", "xr"] = Field(description="ct: CT volumes; xr: chest radiographs")
     base_version_id: int | None
     base_model: str | None
     lineage: list[dict[str, Any]]
@@ -78,7 +84,9 @@ class ModelVersionsPublic(Page[ModelVersionPublic]):
     data: list[ModelVersionPublic] = Field(description="the project's trained versions")
     active_id: int | None = Field(None, description="None: the shipped model (version 0) is active")
     shipped: ShippedModelPublic | None = None
-    active_name: str | None = Field(None, description="name of the model in use")
+    active_name: str | None = Field(None, description="name of the CT model in use")
+    active_radiograph_id: int | None = Field(None, description="the active radiograph model "
+                                             "(None: no radiograph model; none is shipped)")
 
 
 class PromoteIn(BaseModel):
@@ -90,3 +98,6 @@ class RollbackIn(BaseModel):
     version_id: ShippedOrId | None = Field(None, description="None: the previously active "
                                            "version; 0: no project model (the shipped "
                                            "default)")
+    modality: Literal["ct", "xr"] = Field("ct", description="which model to roll back when "
+                                          "version_id is None or 0 (xr and 0: no radiograph "
+                                          "model)")

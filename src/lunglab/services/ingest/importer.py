@@ -109,14 +109,16 @@ def queue_pre_annotation(db: Session, project: Project, actor: User | None,
         The ids of the queued jobs.
     """
     from lunglab.services import jobs
+    from lunglab.services.training.model_versions import active_version
 
     if submit is None or not (project.settings or {}).get("auto_segment_on_import"):
         return []
     job_ids = []
     for o in outcomes:
         if o.status == "imported" and o.study_id is not None:
-            if is_radiograph(getattr(db.get(Study, o.study_id), "modality", None)):
-                continue  # no AI model for radiographs yet (docs/radiographs.md)
+            if is_radiograph(getattr(db.get(Study, o.study_id), "modality", None)) and \
+                    active_version(db, project.id, "xr") is None:
+                continue  # no radiograph model in this project (none is shipped)
             job = jobs.submit(db, actor, "ai-segment", study_id=o.study_id,
                               params={"trigger": "import"})
             submit(job.id, job.kind)

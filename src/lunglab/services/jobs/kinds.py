@@ -25,7 +25,8 @@ from lunglab.services.jobs.context import JobContext
 
 JobFunction = Callable[[JobContext, dict[str, Any]], dict[str, Any]]
 ParamsCheck = Callable[[Any, dict[str, Any], int | None], str | None]
-"""``(db session, checked params, the job's project id) -> problem or None``."""
+"""``(db session, checked params (with ``study_id`` for a study job), the job's project id) ->
+problem or None``."""
 Scope = Literal["study", "project"] | None
 
 

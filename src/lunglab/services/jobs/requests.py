@@ -40,7 +40,8 @@ def submit(db: Session, user: User | None, kind: str, *, study_id: int | None = 
     elif project_id is not None and user is not None:
         require_role(db, user, project_id, "admin")
     if spec.check is not None:
-        problem = spec.check(db, params, project_id)
+        scoped = params if study_id is None else {**params, "study_id": study_id}
+        problem = spec.check(db, scoped, project_id)
         if problem is not None:
             raise InvalidInput(f"{kind} job: {problem}")
     job = Job(kind=kind, params=params, study_id=study_id, project_id=project_id,

@@ -6,7 +6,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from lunglab.db.models import Study
+from lunglab.db.models_training import ModelVersion
 from lunglab.db.session import session_scope
 from lunglab.io.store import store_for
 from lunglab.services.jobs import JobContext, job_kind, job_row
@@ -23,14 +27,44 @@ class AiSegmentParams(BaseModel):
     device: Literal["auto", "cpu", "cuda"] | None = None
 
 
-@job_kind("ai-segment", params=AiSegmentParams, scope="study")
+def _model_fits_study(db: Session, params: dict[str, Any], project_id: int | None) -> str | None:
+    """A radiograph needs a radiograph model: the project's active one, or one named."""
+    from lunglab.ml.radiograph import NO_SHIPPED_MODEL
+    from lunglab.services.training.model_versions import active_version, study_modality
+
+    study = db.get(Study, int(params["study_id"]))
+    if study is None or project_id is None:
+        return None  # the submission's own check reports the missing study
+    modality = study_modality(study)
+    name = params.get("model")
+    if name:
+        mv = db.scalar(select(ModelVersion).where(ModelVersion.project_id == project_id,
+                                                  ModelVersion.name == name))
+        kind = mv.modality if mv is not None else "ct"  # shipped models are CT models
+        if kind != modality:
+            what = {"ct": "a CT", "xr": "a radiograph"}
+            return (f"model {name} is {what[kind]} model; study {study.id} is "
+                    f"{what[modality]} study")
+        return None
+    if modality == "xr" and active_version(db, project_id, "xr") is None:
+        return f"no radiograph model is active in project {project_id}. {NO_SHIPPED_MODEL}"
+    return None
+
+
+@job_kind("ai-segment", params=AiSegmentParams, scope="study", check=_model_fits_study)
 def run_ai_segment(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Segment lung, GGO and consolidation; save the result as an ``ai`` label-map version."""
+    """Segment lung, GGO and consolidation; save the result as an ``ai`` label-map version.
+
+    A CT runs through :func:`lunglab.ml.segment_volume`; a radiograph through the project's
+    radiograph model (:class:`lunglab.ml.radiograph.RadiographSegmenter`).
+    """
     from lunglab.ml import segment_volume, summarize
+    from lunglab.ml.checkpoints import resolve_device
     from lunglab.services.labels.labelmaps import save_version
     from lunglab.services.training.model_versions import (
         active_model_for_study,
         model_by_name,
+        study_modality,
     )
     from lunglab.services.access.studies import load_volume
 
@@ -38,17 +72,25 @@ def run_ai_segment(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     store = store_for(ctx.settings)
     with session_scope(ctx.url) as db:
         study = job_row(db, Study, study_id, running="ai_status", what="study")
+        modality = study_modality(study)
         volume = load_volume(store, study)
         model = (model_by_name(db, store, study.project_id, params["model"])
                  if params.get("model") else active_model_for_study(db, store, study_id))
     ctx.progress(0.1, "segmenting")
     ctx.log(f"segmenting study {study_id}: {volume.shape} voxels")
     t0 = time.perf_counter()
-    labels, info = segment_volume(volume, device=params.get("device", ctx.settings.device),
-                                  model=model)
-    seconds = time.perf_counter() - t0
+    device = resolve_device(params.get("device") or ctx.settings.device)
+    if modality == "xr":
+        from lunglab.ml.radiograph import RadiographSegmenter, radiograph_summary
+
+        labels, info = RadiographSegmenter(model, device)(volume)
+        seconds = time.perf_counter() - t0
+        summary: dict[str, Any] = radiograph_summary(labels)
+    else:
+        labels, info = segment_volume(volume, device=device, model=model)
+        seconds = time.perf_counter() - t0
+        summary = summarize(labels, volume.spacing)
     ctx.progress(0.8, "saving")
-    summary = summarize(labels, volume.spacing)
     summary = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in summary.items()}
     model_name = str(info.get("model_name") or info.get("model") or "lunglab")
     with session_scope(ctx.url) as db:

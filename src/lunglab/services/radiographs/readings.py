@@ -103,11 +103,24 @@ def radiograph_view(db: Session, user: User, study_id: int) -> dict:
         "my_reading": reading_dict(mine) if mine else None,
         "readings": [reading_dict(r) for r in visible_readings(db, user, study_id)],
         "can_edit": state not in LOCKED_STATES,
-        "ai": {"available": False, "message": NO_MODEL_MESSAGE},
+        "ai": ai_view(db, study.project_id),
     }
 
 
-NO_MODEL_MESSAGE = ("No AI model for radiographs yet: the only radiographs LungLab can reach "
-                    "are 12 unlabelled pictures, too few to train or to check an honest model. "
-                    "Label maps you draw here are the training data for one "
+NO_MODEL_MESSAGE = ("No AI model for radiographs yet: LungLab ships none (the only radiographs "
+                    "it can reach are 12 unlabelled pictures, too few to train or to check an "
+                    "honest model). Label maps you draw and get approved here are the training "
+                    "data: a project admin trains a radiograph model on the Training page "
                     "(docs/radiographs.md).")
+
+
+def ai_view(db: Session, project_id: int) -> dict:
+    """Whether the project has an active radiograph model to run, and which."""
+    from lunglab.services.training.model_versions import active_version
+
+    mv = active_version(db, project_id, "xr")
+    if mv is None:
+        return {"available": False, "message": NO_MODEL_MESSAGE}
+    return {"available": True, "model": mv.name,
+            "message": f"{mv.name}, trained on this project's approved radiographs "
+                       f"({len(mv.data_snapshot)} training, {len(mv.val_study_ids)} validation)"}

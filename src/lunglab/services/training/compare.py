@@ -61,7 +61,8 @@ Case = tuple[int, Any, np.ndarray]
 
 
 def compare(cases: Callable[[], Any], new_model: str, active_model: str | None,
-            device: str = "cpu", active_name: str | None = None) -> dict[str, Any]:
+            device: str = "cpu", active_name: str | None = None,
+            segmenter: Callable[[str | None, str], Any] | None = None) -> dict[str, Any]:
     """Segment each validation case with both models and compare.
 
     Args:
@@ -71,16 +72,22 @@ def compare(cases: Callable[[], Any], new_model: str, active_model: str | None,
             (skipped when it is not installed).
         device: ``cpu`` or ``cuda``.
         active_name: name shown for the active model.
+        segmenter: ``(model, device) -> callable(volume) -> (labels, info)``; default the CT
+            pipeline (:class:`lunglab.ml.Segmenter`); radiographs pass
+            :class:`lunglab.ml.radiograph.RadiographSegmenter`, which has no shipped model
+            (``FileNotFoundError`` for None: nothing to compare with).
 
     Returns:
         ``{"new": summary, "active": summary | None, "per_case": [...], "improved": [ids],
         "worsened": [ids], "gate": {...}}``.
     """
-    from lunglab.ml import Segmenter
+    if segmenter is None:
+        from lunglab.ml import Segmenter
 
-    seg_new = Segmenter(new_model, device)
+        segmenter = Segmenter
+    seg_new = segmenter(new_model, device)
     try:
-        seg_old = Segmenter(active_model, device)
+        seg_old = segmenter(active_model, device)
         old_name = active_name or seg_old.loaded.name
     except FileNotFoundError:
         seg_old, old_name = None, None

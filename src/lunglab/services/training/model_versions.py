@@ -96,13 +96,18 @@ class ShippedModel:
 
 
 def shipped_version(db: Session, project_id: int) -> ShippedModel:
-    """Version 0 of the project: the shipped model, active unless a trained version is."""
+    """Version 0 of the project: the shipped CT model, active unless a trained CT version is."""
     return ShippedModel(project_id=project_id, active=active_version(db, project_id) is None)
 
 
-def active_version(db: Session, project_id: int) -> ModelVersion | None:
-    """The project's active version (None: the shipped default model is used)."""
+def active_version(db: Session, project_id: int, modality: str = "ct") -> ModelVersion | None:
+    """The project's active version for ``modality`` (``ct`` or ``xr``).
+
+    None: for CT the shipped default model is used; for radiographs there is no model (none
+    is shipped, :mod:`lunglab.ml.radiograph`).
+    """
     return db.scalar(select(ModelVersion).where(ModelVersion.project_id == project_id,
+                                                ModelVersion.modality == modality,
                                                 ModelVersion.state == "active"))
 
 
@@ -111,11 +116,18 @@ def weights_path(store: VolumeStore, mv: ModelVersion) -> str:
     return str(store.local_path(mv.weights_key))
 
 
+def study_modality(study: Study | None) -> str:
+    """``xr`` for a radiograph study, else ``ct``."""
+    from lunglab.domain.radiograph import is_radiograph
+
+    return "xr" if study is not None and is_radiograph(study.modality) else "ct"
+
+
 def active_model_for_study(db: Session, store: VolumeStore, study_id: int) -> str | None:
-    """Model that pre-annotation of a study uses: the project's active version, or None
-    (the shipped default)."""
+    """Model that pre-annotation of a study uses: the project's active version of the study's
+    modality, or None (CT: the shipped default; radiographs: no model)."""
     study = db.get(Study, study_id)
-    mv = active_version(db, study.project_id) if study is not None else None
+    mv = active_version(db, study.project_id, study_modality(study)) if study else None
     return weights_path(store, mv) if mv is not None else None
 
 
@@ -168,6 +180,7 @@ def register(db: Session, store: VolumeStore, run: TrainingRun, network: torch.n
         checksum = store.put_file(key, path)
     cfg = meta["config"]
     mv = ModelVersion(project_id=run.project_id, number=number, name=name, state="candidate",
+                      modality=str(meta.get("modality") or "ct"),
                       base_version_id=base_version_id, base_model=base_model, arch=cfg["arch"],
                       config=cfg, seed=int(cfg.get("seed", 0)), data_snapshot=run.data_snapshot,
                       val_study_ids=run.val_study_ids, metrics=metrics, weights_key=key,
@@ -180,7 +193,7 @@ def register(db: Session, store: VolumeStore, run: TrainingRun, network: torch.n
 
 
 def _activate(db: Session, mv: ModelVersion, user: User, reason: str | None) -> ModelVersion:
-    current = active_version(db, mv.project_id)
+    current = active_version(db, mv.project_id, mv.modality)
     if current is not None and current.id != mv.id:
         current.state = "retired"
         db.flush()
@@ -214,10 +227,10 @@ def promote(db: Session, user: User, version_id: int, *, override: bool = False,
                            gate=gate)
         if reason is None or len(reason) < MIN_REASON:
             raise InvalidInput(f"an override needs a written reason ({MIN_REASON}+ characters)")
-    previous = active_version(db, mv.project_id)
+    previous = active_version(db, mv.project_id, mv.modality)
     _activate(db, mv, user, reason)
     audit.record(db, user, "model.promote", "model_version", mv.id, project=mv.project_id,
-                 name=mv.name, previous=previous.id if previous else None,
+                 name=mv.name, modality=mv.modality, previous=previous.id if previous else None,
                  gate_passed=bool(gate["passed"]), override=bool(override and not gate["passed"]),
                  reason=reason)
     db.commit()
@@ -225,18 +238,23 @@ def promote(db: Session, user: User, version_id: int, *, override: bool = False,
 
 
 def rollback(db: Session, user: User, project_id: int,
-             version_id: int | None = None) -> ModelVersion | None:
+             version_id: int | None = None, modality: str = "ct") -> ModelVersion | None:
     """Make an earlier version active again (default: the one promoted before the current).
 
-    ``version_id=0`` deactivates every version: the shipped default model is used again.
+    ``version_id=0`` deactivates every version of ``modality``: for CT the shipped default
+    model is used again, for radiographs no model. A named version rolls back its own
+    modality.
 
     Raises:
         NotFound: no earlier version. Conflict: the version is already active.
     """
     require_role(db, user, project_id, "admin")
-    current = active_version(db, project_id)
+    if version_id:
+        modality = get_version(db, user, version_id, roles=("admin",)).modality
+    current = active_version(db, project_id, modality)
     if version_id is None:
         q = select(ModelVersion).where(ModelVersion.project_id == project_id,
+                                       ModelVersion.modality == modality,
                                        ModelVersion.promoted_at.isnot(None),
                                        ModelVersion.state == "retired")
         if current is not None and current.promoted_at is not None:
@@ -257,7 +275,7 @@ def rollback(db: Session, user: User, project_id: int,
             current.state = "retired"
     else:
         _activate(db, target, user, "rollback")
-    audit.record(db, user, "model.rollback", "project", project_id,
+    audit.record(db, user, "model.rollback", "project", project_id, modality=modality,
                  previous=current.id if current else None,
                  active=target.id if target else None)
     db.commit()

@@ -12,7 +12,7 @@ from lunglab.db.lookup import get_or_404
 from lunglab.core.settings import Settings
 from lunglab.db.models import Job, User
 from lunglab.domain.labels import LABEL_KEYS
-from lunglab.db.models_training import ModelVersion, TrainingRun
+from lunglab.db.models_training import MODALITIES, ModelVersion, TrainingRun
 from lunglab.services.access import audit
 from lunglab.services import jobs
 from lunglab.services.errors import Conflict, InvalidInput, NotFound
@@ -31,12 +31,14 @@ def run_dir(settings: Settings, run_id: int) -> Path:
 
 def _check_params(params: dict[str, Any]) -> dict[str, Any]:
     p = dict(params)
+    if p.get("modality", "ct") not in MODALITIES:
+        raise InvalidInput(f"modality must be one of {MODALITIES}")
     if p.get("device", "auto") not in DEVICES:
         raise InvalidInput(f"device must be one of {DEVICES}")
     for key, lo, hi in (("epochs", 1, 1000), ("batch_size", 1, 256),
                         ("slices_per_epoch", 1, 10**6), ("patch", 32, 1024),
                         ("cache_cases", 1, 64), ("val_slices_per_case", 1, 512),
-                        ("world_size", 1, 16)):
+                        ("world_size", 1, 16), ("xr_grid", 64, 1024)):
         if p.get(key) is not None and not lo <= int(p[key]) <= hi:
             raise InvalidInput(f"{key} must be between {lo} and {hi}")
     if p.get("time_budget_s") is not None and float(p["time_budget_s"]) <= 0:
@@ -56,7 +58,9 @@ def start_training(db: Session, user: User, project_id: int, params: dict[str, A
             else the shipped model), ``from_scratch`` (random initial weights), ``epochs``,
             ``time_budget_s``, ``device``, ``seed``, ``arch`` (from scratch only),
             ``batch_size``, ``patch``, ``lr``, ``slices_per_epoch``, ``val_slices_per_case``,
-            ``cache_cases``.
+            ``cache_cases``, ``modality`` (``ct``, or ``xr`` for the project's approved chest
+            radiographs: the 2D radiograph recipe of :mod:`lunglab.ml.radiograph`, which starts
+            from the active radiograph model or, as none is shipped, from scratch).
 
     Returns:
         The run and its queued job (the caller hands the job to the runner).
@@ -66,18 +70,26 @@ def start_training(db: Session, user: User, project_id: int, params: dict[str, A
     """
     require_role(db, user, project_id, "admin")
     p = _check_params(params)
+    modality = p["modality"] = p.get("modality") or "ct"
     base_id = p.get("base_version_id")
     if p.get("from_scratch"):
         p["base_version_id"] = None
     elif base_id is not None:
-        get_or_404(db, ModelVersion, int(base_id), "model version",
-                   where=lambda base: base.project_id == project_id,
-                   context=f" in project {project_id}")
+        base = get_or_404(db, ModelVersion, int(base_id), "model version",
+                          where=lambda base: base.project_id == project_id,
+                          context=f" in project {project_id}")
+        if base.modality != modality:
+            raise InvalidInput(f"base model {base.name} is a {base.modality} model; a "
+                               f"{modality} run needs a {modality} base")
     else:
-        active = active_version(db, project_id)
+        active = active_version(db, project_id, modality)
         p["base_version_id"] = active.id if active else None
-    approved = approved_versions(db, project_id)
-    val_ids = frozen_split(db, user, project_id, list(approved), seed=int(p.get("split_seed", 0)))
+    if modality == "xr" and p["base_version_id"] is None:
+        p["from_scratch"] = True  # no radiograph model is shipped to start from
+        p["arch"] = p.get("arch") or "unet2d"
+    approved = approved_versions(db, project_id, modality)
+    val_ids = frozen_split(db, user, project_id, list(approved), seed=int(p.get("split_seed", 0)),
+                           modality=modality)
     snapshot = [{"study_id": s, "version_id": v} for s, v in approved.items() if s not in val_ids]
     val_snapshot = [{"study_id": s, "version_id": approved[s]} for s in val_ids if s in approved]
     if not snapshot:
@@ -96,7 +108,7 @@ def start_training(db: Session, user: User, project_id: int, params: dict[str, A
                       runner=runner_name)
     run.job_id, run.job_ids = job.id, [job.id]
     audit.record(db, user, "training.start", "training_run", run.id, project=project_id,
-                 studies=len(snapshot), val=run.val_study_ids)
+                 modality=modality, studies=len(snapshot), val=run.val_study_ids)
     db.commit()
     return run, job
 
@@ -159,7 +171,8 @@ def run_view(db: Session, run: TrainingRun) -> dict[str, Any]:
     mv = db.scalar(select(ModelVersion).where(ModelVersion.run_id == run.id))
     cfg = FineTuneConfig.from_params(run.params)
     return {
-        "id": run.id, "project_id": run.project_id, "state": job.state if job else run.state,
+        "id": run.id, "project_id": run.project_id, "modality": cfg.modality,
+        "state": job.state if job else run.state,
         "phase": run.state, "job_id": run.job_id, "job_ids": list(run.job_ids),
         "progress": job.progress if job else 0.0, "message": job.message if job else "",
         "worker": job.worker if job else None,

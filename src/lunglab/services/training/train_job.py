@@ -100,6 +100,7 @@ def run_train(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         p = dict(run.params)
         base = db.get(ModelVersion, p["base_version_id"]) if p.get("base_version_id") else None
         base_path = weights_path(store, base) if base else None
+        modality = str(p.get("modality") or "ct")
         train_refs = case_refs(db, store, run.data_snapshot)
         val_refs = case_refs(db, store, p["val_snapshot"])
         rdir, project_id = Path(run.checkpoint_dir), run.project_id
@@ -109,7 +110,8 @@ def run_train(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
                                             scratch=bool(p.get("from_scratch")))
     config = FineTuneConfig.from_params({**p, **base_cfg, "device": device})
     n_train = sum(len(r.slices) for r in train_refs)
-    ctx.log(f"run {run_id}: {len(train_refs)} training studies ({n_train} lung slices), "
+    what = "radiographs" if modality == "xr" else "studies"
+    ctx.log(f"run {run_id}: {len(train_refs)} training {what} ({n_train} lung slices), "
             f"{len(val_refs)} frozen validation studies; base {base_name or 'scratch'}; "
             f"{config.epochs} epochs x {min(n_train, config.slices_per_epoch)} slices on {device}")
     ctx.progress(0.01, "preparing")
@@ -139,7 +141,8 @@ def run_train(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     history = out["history"]
     meta = {"config": {**asdict(config), "train_study_ids": [r.study_id for r in train_refs],
                        "val_study_ids": [r.study_id for r in val_refs]},
-            "num_classes": 4, "log": history, "train_seconds": out["seconds"],
+            "num_classes": 4, "modality": modality, "xr_grid": config.xr_grid,
+            "log": history, "train_seconds": out["seconds"],
             "device": device, "base": base_name}
     metrics = {"final_val_dice": history[-1]["val_dice"] if history else {},
                "epochs": out["epochs_done"], "train_seconds": out["seconds"],
@@ -149,16 +152,24 @@ def run_train(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         mv = register(db, store, run, net.cpu(), meta, base_version_id=p.get("base_version_id"),
                       base_model=None if base else base_name, metrics=metrics)
         mv_id, mv_name, new_path = mv.id, mv.name, weights_path(store, mv)
-        active = active_version(db, project_id)
+        active = active_version(db, project_id, modality)
         active_path = weights_path(store, active) if active else None
         active_name = active.name if active else None
         run.state = "evaluating"
-    ctx.log(f"registered {mv_name} (candidate); comparing with "
-            f"{active_name or 'the shipped model'}")
-    tune_smartclick(ctx, store, train_refs, mv_id, base, int(p.get("epochs", 1)))  # issue 18
+    if modality == "xr":
+        from lunglab.ml.radiograph import RadiographSegmenter
+
+        ctx.log(f"registered {mv_name} (candidate radiograph model); comparing with "
+                f"{active_name or 'nothing (no radiograph model is shipped)'}")
+        segmenter: Any = RadiographSegmenter
+    else:
+        ctx.log(f"registered {mv_name} (candidate); comparing with "
+                f"{active_name or 'the shipped model'}")
+        tune_smartclick(ctx, store, train_refs, mv_id, base, int(p.get("epochs", 1)))  # issue 18
+        segmenter = None
     ctx.progress(0.9, "evaluating on the frozen validation set")
     comparison = compare(lambda: _val_cases(ctx.url, store, p["val_snapshot"]), new_path,
-                         active_path, device, active_name)
+                         active_path, device, active_name, segmenter=segmenter)
     with session_scope(ctx.url) as db:
         job_row(db, ModelVersion, mv_id).comparison = comparison
         job_row(db, TrainingRun, run_id).state = "done"
