@@ -3,6 +3,7 @@ readers paint the lung fields, record the RSNA category, Brixia and RALE, and su
 agreement page shows kappa and ICC. Screenshots of the radiograph viewer for the README."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from .support import SHARED_DATA, Server, login, screenshot
@@ -150,3 +151,87 @@ def test_two_readers_read_a_radiograph_and_agreement_shows_kappa_and_icc(
     page.goto(f"{server.base}/studies/{dropped}")
     page.wait_for_selector("#all-readings table")
     assert page.locator("#all-readings tbody tr").count() == 2
+
+
+def _ellipse_fields(shape: tuple[int, int, int]) -> np.ndarray:
+    """Two lung fields and a hazy opacity where a PA radiograph has them: a stand-in reference
+    (the Actualmed pictures have no masks) so the radiograph model has something to learn."""
+    _, h, w = shape
+    yy, xx = np.mgrid[:h, :w]
+    lab = np.zeros((h, w), np.uint8)
+    for cx in (0.33, 0.67):
+        lab[((yy - 0.5 * h) / (0.3 * h)) ** 2 + ((xx - cx * w) / (0.13 * w)) ** 2 < 1] = 1
+    lab[((yy - 0.62 * h) ** 2 + (xx - 0.33 * w) ** 2 < (0.06 * w) ** 2) & (lab == 1)] = 2
+    return lab[None]
+
+
+def test_radiograph_model_trained_in_the_browser_proposes_and_is_corrected(
+        page, server: Server) -> None:
+    """The radiograph retraining path: approved radiographs -> Train (chest radiographs) ->
+    promote -> Run AI on a new radiograph -> the proposal loads -> a correction is saved."""
+    files = _cxr_files()[:4]
+    admin = server.api("admin")
+    pid = admin.post_ok("/api/projects", json={"name": "Chest X-ray AI e2e"}).json()["id"]
+    results = admin.post_ok(f"/api/projects/{pid}/import", files=[
+        ("files", (p.name, p.read_bytes(), "image/png")) for p in files]).json()["results"]
+    sids = [r["study_id"] for r in results]
+    for sid in sids[:3]:
+        st = admin.get(f"/api/studies/{sid}").json()
+        r = admin.save_raw(sid, _ellipse_fields(tuple(st["shape"])), st["latest_version_id"])
+        assert r.status_code == 201, r.text
+        admin.post_ok(f"/api/studies/{sid}/approve", json={"version_id": r.json()["id"]})
+
+    login(page, server, "admin")
+    page.goto(f"{server.base}/studies/{sids[3]}")
+    page.wait_for_selector("#ai-status")
+    assert "No AI model for radiographs yet" in page.inner_text("#ai-status")
+    assert page.locator("#run-ai").count() == 0
+    page.goto(f"{server.base}/projects/{pid}/models")
+    assert "Chest radiographs: no model" in page.inner_text("#active-radiograph-model")
+    page.click("#train-btn")
+    page.locator("#train-dialog").wait_for()
+    page.select_option("#train-modality", "xr")
+    assert "3 radiographs with an approved label map" in page.inner_text("#train-intro")
+    for sel, v in (("#train-epochs", "3"), ("#train-budget", "300"), ("#train-slices", "24")):
+        page.fill(sel, v)
+    page.select_option("#train-device", "cpu")
+    page.click("#train-start")
+    page.wait_for_url("**/training/jobs/*")
+    page.wait_for_function(
+        "document.querySelector('#run-state') &&"
+        " document.querySelector('#run-state').textContent.startsWith('succeeded')",
+        timeout=600_000)
+    run = page.evaluate("window.__training.run")
+    assert run["modality"] == "xr"
+    page.locator("#comparison").wait_for(timeout=120_000)
+    page.click("#promote")  # no radiograph model to compare with: the gate passes
+    page.wait_for_function("document.querySelector('#promote').disabled")
+    model = admin.get(f"/api/models/{run['model_version_id']}").json()
+    assert model["state"] == "active" and model["modality"] == "xr"
+
+    page.goto(f"{server.base}/studies/{sids[3]}")
+    page.wait_for_selector("#run-ai")
+    assert model["name"] in page.inner_text("#ai-status")
+    page.click("#run-ai")
+    page.wait_for_function(
+        "document.querySelector('#status').textContent.includes('Loaded the AI proposal')",
+        timeout=300_000)
+    ai_version = admin.get(f"/api/studies/{sids[3]}/versions").json()["data"][0]
+    assert ai_version["kind"] == "ai" and ai_version["model_name"] == model["name"]
+    assert page.evaluate("window.__lunglab_radiograph.baseVersion()") == ai_version["id"]
+    screenshot(page, "radiograph-ai-proposal")
+    # a correction on top of the proposal: an opacity stroke, saved as the next version
+    box = page.locator("#radiograph-canvas").bounding_box()
+    assert box is not None
+    page.click("#label-3")
+    page.click("#tool-brush")
+    x, y = box["x"] + box["width"] * 0.66, box["y"] + box["height"] * 0.45
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 15, y + 10, steps=4)
+    page.mouse.up()
+    page.click("#save")
+    page.wait_for_function("document.querySelector('#status').textContent.startsWith('Saved')")
+    newest = admin.get(f"/api/studies/{sids[3]}/versions").json()["data"][0]
+    assert newest["id"] != ai_version["id"] and newest["parent_id"] == ai_version["id"]
+    assert newest["voxel_counts"].get("3", 0) > 0

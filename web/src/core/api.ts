@@ -115,7 +115,7 @@ export const projectAgreement = (pid: number, threshold: string) =>
   getJson<DashboardOut>(`/api/projects/${pid}/agreement?threshold=${q(threshold)}`);
 
 // ---------- training, models, active learning ----------
-export const trainingData = (pid: number) => getJson<TrainingData>(`/api/projects/${pid}/training/data`);
+export const trainingData = (pid: number, modality: "ct" | "xr" = "ct") => getJson<TrainingData>(`/api/projects/${pid}/training/data?modality=${modality}`);
 export const startTraining = (pid: number, body: Record<string, unknown>) =>
   sendJson<TrainingStarted>("POST", `/api/projects/${pid}/training`, body);
 export const trainingJob = (jobId: number) => getJson<RunView>(`/api/training/jobs/${jobId}`);
@@ -129,6 +129,8 @@ export const promoteModel = (mid: number, override: boolean, reason: string | nu
 export const rollbackTo = (mid: number) => sendJson("POST", `/api/models/${mid}/rollback`, {});
 export const rollbackPrevious = (pid: number) => sendJson("POST", `/api/projects/${pid}/models/rollback`, {});
 export const useShippedModel = (pid: number) => request("POST", `/api/projects/${pid}/models/rollback`, { version_id: 0 });
+/** Stops using any radiograph model (none is shipped): radiographs get no AI proposal. */
+export const noRadiographModel = (pid: number) => request("POST", `/api/projects/${pid}/models/rollback`, { version_id: 0, modality: "xr" });
 /** Link target: a model version exported as a MONAI bundle, TorchScript or ONNX. */
 export const modelExportUrl = (mid: number, format: ModelExportFormat) => `/api/models/${mid}/export?format=${format}`;
 export const annotateNext = (pid: number, limit: number) => getJson<List<AnnotateNextItem>>(`/api/projects/${pid}/annotate-next?limit=${limit}`);

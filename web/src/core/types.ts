@@ -85,7 +85,7 @@ export interface Comparison {
   improved: number[]; worsened: number[]; gate: { passed: boolean; reasons: string[]; tolerance: number };
 }
 export interface ModelVersionPublic {
-  id: number; project_id: number; number: number; name: string; state: "candidate" | "active" | "retired";
+  id: number; project_id: number; number: number; name: string; state: "candidate" | "active" | "retired"; modality: "ct" | "xr";
   base_version_id: number | null; base_model: string | null; lineage: { id: number | null; name: string; base_model: string | null }[];
   arch: string; config: Record<string, unknown>; seed: number; data_snapshot: { study_id: number; version_id: number }[];
   val_study_ids: number[]; metrics: { final_val_dice?: Record<string, number | null>; epochs?: number; train_seconds?: number } | null;
@@ -98,7 +98,7 @@ export interface Session { user: UserPublic }
 
 // ---------- shapes used by one endpoint each ----------
 export interface ShippedModel { id: 0; number: 0; name: string; state: "active" | "retired"; arch: string; card: string }
-export interface ModelList extends List<ModelVersionPublic> { active_id: number | null; shipped?: ShippedModel | null; active_name?: string | null }
+export interface ModelList extends List<ModelVersionPublic> { active_id: number | null; shipped?: ShippedModel | null; active_name?: string | null; active_radiograph_id?: number | null }
 export interface TrainingData { approved: { study_id: number; version_id: number }[]; count: number }
 export interface TrainingStarted { run: RunView; job: JobPublic }
 export interface AutoAssignResult { created: AssignmentOut[]; unfilled: { study_id: number; missing: number }[] }
@@ -134,7 +134,7 @@ export interface ReadingOut {
 }
 export interface RadiographOut {
   study_id: number; modality: string; source_kind: string; window: [number, number]; text_regions: [number, number, number, number][];
-  text_blacked_out: boolean; my_reading: ReadingOut | null; readings: ReadingOut[]; can_edit: boolean; ai: { available: boolean; message: string };
+  text_blacked_out: boolean; my_reading: ReadingOut | null; readings: ReadingOut[]; can_edit: boolean; ai: { available: boolean; message: string; model?: string | null };
 }
 export interface ScoreAgreement { icc: number | null; icc_consistency: number | null; studies: number; readers: string[]; mean_by_reader: Record<string, number | null> }
 export interface RadiographAgreementOut {

@@ -34,16 +34,22 @@ export async function modelsPage(app: HTMLElement, s: Session, pid: number): Pro
     const shippedName = ms.shipped?.name ?? "the shipped model";
     const activeBadge = h("p", { id: "active-model" }, ms.active_id ? `Active: ${ms.data.find((m) => m.id === ms.active_id)?.name ?? ms.active_id}`
       : `Active: ${shippedName}, the shipped default model (version 0)`);
-    list.append(activeBadge);
+    const xr = ms.data.find((m) => m.id === ms.active_radiograph_id);
+    list.append(activeBadge, h("p", { id: "active-radiograph-model" }, xr ? `Chest radiographs: ${xr.name} `
+      : "Chest radiographs: no model (LungLab ships none; train one on approved radiographs with Train…)",
+    xr && admin ? h("button", { id: "no-radiograph-model", onclick: async () => {
+      try { await api.noRadiographModel(pid); say("Radiographs get no AI proposal now."); await load(); } catch (e) { say((e as Error).message, true); }
+    } }, "Stop using it") : null));
     // buttons that cannot act say why (issue 16): nothing to roll back to, shipped model already in use
-    const earlier = ms.data.some((m) => m.state === "retired" && m.promoted_at);
-    setDisabled(rollbackPrev, !earlier, ms.data.length ? "No earlier promoted version to roll back to." : "No trained versions yet: train one first.");
-    setDisabled(rollbackDefault, !ms.active_id, `${shippedName} (version 0) is already the active model.`);
+    const earlier = ms.data.some((m) => m.modality !== "xr" && m.state === "retired" && m.promoted_at);
+    setDisabled(rollbackPrev, !earlier, ms.data.some((m) => m.modality !== "xr") ? "No earlier promoted version to roll back to." : "No trained versions yet: train one first.");
+    setDisabled(rollbackDefault, !ms.active_id, `${shippedName} (version 0) is already the active CT model.`);
+    const ctVersions = ms.data.filter((m) => m.modality !== "xr");
     const tbody = h("tbody");
     for (const m of ms.data) {
       const dice = m.metrics?.final_val_dice ?? {};
       tbody.append(h("tr", { "data-model": m.id, "data-state": m.state, class: m.state === "active" ? "active-row" : "" },
-        h("td", {}, h("strong", {}, m.name), h("div", { class: "muted" }, `#${m.number} · ${m.arch} · seed ${m.seed}`)),
+        h("td", {}, h("strong", {}, m.name), h("div", { class: "muted" }, `#${m.number} · ${m.modality === "xr" ? "chest radiographs" : "CT"} · ${m.arch} · seed ${m.seed}`)),
         h("td", {}, h("span", { class: `badge model-${m.state}` }, m.state)),
         h("td", { class: "lineage" }, [...m.lineage.map((l) => l.name), m.lineage[m.lineage.length - 1]?.base_model ?? m.base_model].filter(Boolean).join(" ← ") || "—"),
         h("td", {}, `${m.created_by ?? "—"}`, h("div", { class: "muted" }, fmtTime(m.created_at)), m.promoted_at ? h("div", { class: "muted" }, `promoted ${fmtTime(m.promoted_at)}`) : null,
@@ -64,7 +70,7 @@ export async function modelsPage(app: HTMLElement, s: Session, pid: number): Pro
           h("div", { class: "exports" }, "Export: ", ...(["bundle", "torchscript", "onnx"] as const).flatMap((f) => [h("a", { href: api.modelExportUrl(m.id, f), download: "" }, f), " "])),
         ] : []), m.run_id ? link(`/training/runs/${m.run_id}`, "run") : null)));
     }
-    if (ms.shipped) tbody.append(shippedRow(ms.shipped, !ms.data.length));
+    if (ms.shipped) tbody.append(shippedRow(ms.shipped, !ctVersions.length));
     list.append(h("table", { class: "worklist", id: "models-table" },
       h("thead", {}, h("tr", {}, ...["Version", "State", "Lineage", "Who / when", "Validation Dice", ""].map((t) => h("th", {}, t)))), tbody));
     runsBody.innerHTML = "";

@@ -2,8 +2,9 @@
  * The radiograph page (`/studies/{id}` for CR, DX and XR studies): a 2D viewer with pan, zoom
  * and window, lung fields and opacities painted as a label map (1 lung, 2 GGO-like hazy
  * opacity, 3 consolidation; saved as an ordinary one-slice version), the reader's findings
- * (RSNA category, Brixia, RALE), Submit for review, and exports. There is no AI model for
- * radiographs yet, and the page says so.
+ * (RSNA category, Brixia, RALE), Submit for review, and exports. LungLab ships no radiograph
+ * model: the page says so, and offers "Run AI" once the project has trained and promoted one
+ * from its approved radiographs (the proposal is loaded as the new base when it arrives).
  */
 import * as api from "../../core/api";
 import { gzipBytes } from "../../core/nifti";
@@ -11,6 +12,7 @@ import type { AssignmentOut, ReadingOut, Session, StudyPublic, VersionPublic } f
 import { h, link, sayIn } from "../../ui/dom";
 import { DEFAULT_LABEL_COLORS as COLORS } from "../../ui/labels";
 import type { Cleanup } from "../../ui/page";
+import { runAiAction } from "../../features/ai/run-ai";
 import { findingsForm } from "./findings-form";
 import { RadiographViewer, type Tool } from "./radiograph-viewer";
 
@@ -115,9 +117,24 @@ export async function radiographPage(app: HTMLElement, s: Session, sid: number):
   viewer.onInfo = (t) => { cursor.textContent = t; wl.textContent = windowInfo(); };
   const pane = h("div", { class: "pane radiograph-pane" }, viewer.canvas, cursor);
 
+  // the project's radiograph model, when it has one: Run AI, then load the proposal
+  const dbg: Record<string, unknown> = {};
+  const loadProposal = async () => {
+    const v = await latestVisible(sid);
+    if (!v || v.id === baseVersion) return;
+    if (dirty() && !window.confirm(`The AI proposal (version ${v.id}) is ready. Load it? Your unsaved drawing will be replaced.`)) {
+      say(`AI proposal saved as version ${v.id}; your drawing stays (saving it will ask you to reload).`); return;
+    }
+    viewer.replace((await api.versionLabels(v.id)).data as Uint8Array);
+    baseVersion = v.id; savedRevision = viewer.revision; say(`Loaded the AI proposal (version ${v.id}): correct it, then save.`); renderState();
+  };
+  const runAi = info.ai.available ? runAiAction({ sid, dbg }, () => void loadProposal(), `Segment the lung fields and opacities with ${info.ai.model}`) : null;
+  const aiBox = h("div", { id: "ai-box" }, h("p", { class: info.ai.available ? "muted" : "ai-none", id: "ai-status" },
+    info.ai.available ? `AI: ${info.ai.message}. A proposal is a start for your reading, not a finding.` : info.ai.message), runAi?.el ?? null);
+
   // side panel: AI, burned-in text, findings, other readers, exports
   const side = h("aside", { class: "side radiograph-side" },
-    h("p", { class: "ai-none", id: "ai-status" }, info.ai.message),
+    aiBox,
     info.text_regions.length ? h("p", { class: "warning", id: "text-warning" },
       `${info.text_blacked_out ? "Blacked out" : "Suspected burned-in text in"} ${info.text_regions.length} region(s) (dashed outline): check before sharing. `,
       h("button", { class: "link", onclick: () => { viewer.showTextRegions = !viewer.showTextRegions; viewer.draw(); } }, "show/hide")) : null,
@@ -149,6 +166,7 @@ export async function radiographPage(app: HTMLElement, s: Session, sid: number):
   (window as unknown as { __lunglab_radiograph: unknown }).__lunglab_radiograph = { viewer, counts: () => viewer.counts(), baseVersion: () => baseVersion };
   return () => {
     window.removeEventListener("keydown", onKey); window.removeEventListener("resize", onResize); window.removeEventListener("beforeunload", onLeave);
+    runAi?.stop();
   };
 }
 

@@ -26,7 +26,7 @@ import { Versions } from "./versions";
 import { loadSettings, saveSettings } from "../../core/user-settings";
 import { watchNewVersions } from "./new-version-watch";
 import { resultsMenu } from "./results-menu";
-import { runAiAction } from "./run-ai";
+import { runAiAction } from "../../features/ai/run-ai";
 import { viewSettings } from "./view-settings";
 
 export async function studyPage(app: HTMLElement, session: Session, sid: number): Promise<Cleanup> {

@@ -1,13 +1,15 @@
 /**
  * "Run AI": queues the `ai-segment` job for the open study and shows its place in the queue,
  * its progress and its end (or a clear error). A job already queued or running for the study
- * when the page opens is followed too. When the job ends, `onDone` lets the versions watcher
- * look for the new proposal at once.
+ * when the page opens is followed too. When the job ends, `onDone` lets the page look for the
+ * new proposal at once. Used by the CT study page and the radiograph page.
  */
 import * as api from "../../core/api";
 import type { JobPublic } from "../../core/types";
 import { h } from "../../ui/dom";
-import type { StudyContext } from "./context";
+
+/** What the action needs of the page: the study, and a debug record for the browser tests. */
+export interface AiTarget { sid: number; dbg: Record<string, unknown> }
 
 const POLL_MS = 1500;
 
@@ -23,9 +25,9 @@ async function queuePosition(jobId: number): Promise<number | null> {
   return null;
 }
 
-export function runAiAction(ctx: StudyContext, onDone: (job: JobPublic) => void): RunAi {
+export function runAiAction(ctx: AiTarget, onDone: (job: JobPublic) => void, title = "Queue the AI pre-segmentation (lung, GGO, consolidation) for this study"): RunAi {
   const status = h("span", { class: "muted ai-job", id: "ai-job-status", "aria-live": "polite" });
-  const btn = h("button", { type: "button", id: "run-ai", title: "Queue the AI pre-segmentation (lung, GGO, consolidation) for this study" }, "Run AI");
+  const btn = h("button", { type: "button", id: "run-ai", title }, "Run AI");
   let timer = 0, stopped = false;
   const show = (text: string, kind: "muted" | "error" | "ok" = "muted") => { status.textContent = text; status.className = `ai-job ${kind}`; };
 
