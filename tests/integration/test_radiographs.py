@@ -192,7 +192,7 @@ def test_mask_png_and_dicom_seg_exports(app, admin_api, project, tmp_path):  # t
         f"/api/exports/versions/{vids['XR']}/radiograph-seg.dcm").status_code == 422
 
 
-def test_radiographs_are_never_ct_training_data_but_radiograph_training_data(app, admin_api, project):  # type: ignore[no-untyped-def]
+def test_radiographs_train_the_radiograph_model_never_the_ct_one(app, admin_api, project):  # type: ignore[no-untyped-def]
     from lunglab.db.session import session_scope
     from lunglab.services.labels.labelmaps import save_version
     from lunglab.services.training.data import approved_versions
