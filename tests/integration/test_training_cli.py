@@ -49,6 +49,25 @@ def test_train_list_promote_rollback_export(app, admin_api, settings, tmp_path, 
     assert r.returncode == 0, r.output
     assert (tmp_path / "x" / f"{out['result']['model']}.onnx").stat().st_size > 1000
     assert run("models", "list", "--project", "nope").returncode == 1
+    # a radiograph model from the CLI: none yet, one trained, promoted, then none again
+    from tests.integration.test_radiograph_training import add_radiograph
+
+    assert "radiographs: no model" in run("models", "list", "--project", "cli-train").stdout
+    assert run("train", "--project", "cli-train", "--modality", "xr", "--epochs", "1").returncode \
+        == 1  # no approved radiographs: the message says how many are needed
+    for seed in range(2):
+        add_radiograph(app, pid, seed)
+    r = run("train", "--project", "cli-train", "--modality", "xr", "--epochs", "1",
+            "--arch", "unet2d-small", "--patch", "64", "--slices-per-epoch", "4",
+            "--batch-size", "4", "--device", "cpu")
+    assert r.returncode == 0, r.output
+    xr = json.loads(r.stdout.strip().splitlines()[-1])["result"]
+    assert run("models", "promote", str(xr["model_version_id"])).returncode == 0
+    listed = run("models", "list", "--project", "cli-train").stdout
+    assert f"radiographs: {xr['model']}" in listed and " xr " in listed
+    r = run("models", "rollback", "--project", "cli-train", "--to", "0", "--modality", "xr")
+    assert r.returncode == 0 and "no radiograph model" in r.stderr, r.output
+    assert run("models", "rollback", "--project", "cli-train", "--modality", "mr").returncode == 1
     get_settings.cache_clear()
     events = admin_api.get("/api/audit?action=model.promote").json()["data"]
     assert events and events[0]["actor"] == "admin"

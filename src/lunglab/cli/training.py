@@ -71,6 +71,9 @@ def train(
     world_size: Annotated[int, typer.Option(help="DDP processes (one per GPU with cuda).")]
     = 1,
     resume: Annotated[int | None, typer.Option(help="Resume this failed run id instead.")] = None,
+    modality: Annotated[str, typer.Option(help="ct, or xr: a chest-radiograph model from the "
+                                          "approved radiographs (docs/radiographs.md).")]
+    = "ct",
     queue: Annotated[bool, typer.Option("--queue", help="Hand the job to the configured "
                                         "runner (Celery) instead of running it here.")] = False,
     user: UserOpt = None,
@@ -92,7 +95,7 @@ def train(
                       "seed": seed, "base_version_id": base, "arch": arch,
                       "from_scratch": from_scratch,
                       "slices_per_epoch": slices_per_epoch, "batch_size": batch_size,
-                      "patch": patch, "world_size": world_size}
+                      "patch": patch, "world_size": world_size, "modality": modality}
             run, job = training.start_training(db, admin, pid, params, settings, runner)
             run_id = run.id
         job_id = job.id
@@ -137,25 +140,29 @@ def models_list(project: Annotated[str, typer.Option("--project", help="Project 
         v0 = shipped_version(db, pid)
         table = Table("id")
         table.add_column("name", no_wrap=True, min_width=len(v0.name))  # what a user types
-        for col in ("state", "base", "seed", "studies", "val Dice (new)", "gate", "created"):
+        for col in ("modality", "state", "base", "seed", "studies", "val Dice (new)", "gate",
+                    "created"):
             table.add_column(col, overflow="fold")
         for m in rows:
             comp = m.comparison or {}
             dice = comp.get("new", {}).get("dice", {})
-            table.add_row(str(m.id), m.name, m.state, str(m.base_version_id or m.base_model or
+            table.add_row(str(m.id), m.name, m.modality, m.state,
+                          str(m.base_version_id or m.base_model or
                                                           "scratch"), str(m.seed),
                           str(len(m.data_snapshot)),
                           " ".join(f"{k[:4]}={v:.3f}" for k, v in dice.items()),
                           "pass" if comp.get("gate", {}).get("passed") else "fail",
                           f"{m.created_at:%Y-%m-%d %H:%M}")
-        table.add_row("0", v0.name, v0.state, "shipped", "0", "—", "see model card", "",
+        table.add_row("0", v0.name, "ct", v0.state, "shipped", "0", "—", "see model card", "",
                       "with LungLab")
         out = Console()
         out.print(table)
-        in_use = next((m.name for m in rows if m.state == "active"), None)
+        in_use = next((m.name for m in rows if m.state == "active" and m.modality == "ct"), None)
+        xr = next((m.name for m in rows if m.state == "active" and m.modality == "xr"), None)
         out.print(f"in use: {in_use or v0.name}"
                       + ("" if in_use else " (version 0, the model shipped with LungLab; its "
                          f"card: src/lunglab/ml/weights/{v0.name}.md)"))
+        out.print(f"radiographs: {xr or 'no model (none is shipped; lunglab train --modality xr)'}")
     finally:
         db.close()
 
@@ -187,6 +194,8 @@ def models_promote(version: int,
 def models_rollback(project: Annotated[str, typer.Option("--project", help="Project name or id.")],
                     to: Annotated[int | None, typer.Option(help="Version id (default: the one "
                                                            "active before; 0: shipped)")] = None,
+                    modality: Annotated[str, typer.Option(help="ct or xr (radiographs: --to 0 "
+                                                          "means no radiograph model)")] = "ct",
                     user: UserOpt = None) -> None:
     """Make an earlier version active again."""
     from lunglab.domain.errors import LungLabError
@@ -194,8 +203,9 @@ def models_rollback(project: Annotated[str, typer.Option("--project", help="Proj
 
     _, db, admin = _context(user)
     try:
-        mv = rollback(db, admin, _project_id(db, project), to)
-        console.print(f"[green]{mv.name if mv else 'the shipped default model'} is active[/green]")
+        mv = rollback(db, admin, _project_id(db, project), to, modality)
+        none = "no radiograph model" if modality == "xr" else "the shipped default model"
+        console.print(f"[green]{mv.name if mv else none} is active[/green]")
     except LungLabError as exc:
         raise fail(exc) from None
     finally:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from lunglab.db.lookup import get_or_404
 from lunglab.db.base import utcnow
 from lunglab.db.models import Study, User
-from lunglab.db.models_training import ModelVersion, TrainingRun
+from lunglab.db.models_training import MODALITIES, ModelVersion, TrainingRun
 from lunglab.io.store import VolumeStore
 from lunglab.services.access import audit
 from lunglab.services.errors import Conflict, InvalidInput, NotFound
@@ -249,6 +249,8 @@ def rollback(db: Session, user: User, project_id: int,
         NotFound: no earlier version. Conflict: the version is already active.
     """
     require_role(db, user, project_id, "admin")
+    if modality not in MODALITIES:
+        raise InvalidInput(f"modality must be one of {', '.join(MODALITIES)}, not {modality!r}")
     if version_id:
         modality = get_version(db, user, version_id, roles=("admin",)).modality
     current = active_version(db, project_id, modality)
