@@ -108,7 +108,10 @@ def test_radiograph_model_trains_promotes_runs_and_rolls_back(app, admin_api, pr
     models = admin_api.get(f"/api/projects/{pid}/models").json()
     v1 = models["data"][0]
     assert v1["modality"] == "xr" and v1["state"] == "candidate"
-    assert v1["comparison"]["active"] is None and v1["comparison"]["gate"]["passed"]
+    assert v1["comparison"]["active"] is None
+    gate = v1["comparison"]["gate"]  # nothing to compare with: the first-model floor applies
+    assert gate["passed"] and gate["floor"] == 0.5, gate
+    assert v1["comparison"]["new"]["lung_field_dice"] >= 0.5
     # the frozen validation radiograph, segmented by the new model through the AI pipeline
     val_dice = v1["comparison"]["new"]["dice"]
     assert val_dice["lung"] > 0.7, (v1["metrics"], admin_api.get(f"/api/jobs/{job['id']}/log").text)

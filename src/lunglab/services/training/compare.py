@@ -17,6 +17,10 @@ TOLERANCE = 0.01
 """A new model may be this much lower in mean Dice per label and still count as not worse."""
 CASE_DELTA = 0.01
 """A case counts as improved/worsened when its mean Dice moves by more than this."""
+FIRST_RADIOGRAPH_FLOOR = 0.5
+"""A project's first radiograph model (nothing to compare with: none is shipped) passes the
+gate only with at least this mean lung-field Dice (labels 1-3 together) on the frozen
+validation radiographs; below it an admin may still promote with a written reason."""
 
 
 def case_metrics(pred: np.ndarray, ref: np.ndarray, voxel_ml: float) -> dict[str, Any]:
@@ -27,7 +31,11 @@ def case_metrics(pred: np.ndarray, ref: np.ndarray, voxel_ml: float) -> dict[str
         denom = int(p.sum()) + int(r.sum())
         dice[LABEL_KEYS[v]] = 1.0 if denom == 0 else 2 * int((p & r).sum()) / denom
         err[LABEL_KEYS[v]] = (int(p.sum()) - int(r.sum())) * voxel_ml
-    return {"dice": dice, "volume_error_ml": err, "mean_dice": float(np.mean(list(dice.values())))}
+    p, r = pred > 0, ref > 0
+    denom = int(p.sum()) + int(r.sum())
+    field = 1.0 if denom == 0 else 2 * int((p & r).sum()) / denom
+    return {"dice": dice, "volume_error_ml": err, "mean_dice": float(np.mean(list(dice.values()))),
+            "lung_field_dice": field}
 
 
 def _mean(rows: list[dict[str, Any]], key: str, abs_value: bool = False) -> dict[str, float]:
@@ -40,16 +48,27 @@ def _mean(rows: list[dict[str, Any]], key: str, abs_value: bool = False) -> dict
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Mean Dice per label and mean absolute volume error per label over cases."""
+    fields = [r["lung_field_dice"] for r in rows if "lung_field_dice" in r]
     return {"dice": _mean(rows, "dice"),
-            "abs_volume_error_ml": _mean(rows, "volume_error_ml", True), "cases": len(rows)}
+            "abs_volume_error_ml": _mean(rows, "volume_error_ml", True), "cases": len(rows),
+            "lung_field_dice": round(float(np.mean(fields)), 4) if fields else math.nan}
 
 
 def gate(new: dict[str, Any], active: dict[str, Any] | None,
-         tolerance: float = TOLERANCE) -> dict[str, Any]:
-    """Promotion gate: passed when no label's mean Dice drops by more than ``tolerance``."""
+         tolerance: float = TOLERANCE, floor: float | None = None) -> dict[str, Any]:
+    """Promotion gate: passed when no label's mean Dice drops by more than ``tolerance``.
+
+    With nothing to compare with, it passes, unless ``floor`` is given (a first radiograph
+    model): then the new model's mean lung-field Dice must reach it.
+    """
     if active is None:
+        field = new.get("lung_field_dice", math.nan)
+        if floor is not None and not field >= floor:
+            return {"passed": False, "tolerance": tolerance, "floor": floor,
+                    "reasons": [f"first model: lung-field Dice {field:.3f} < {floor} on the "
+                                "frozen validation set (nothing to compare with)"]}
         return {"passed": True, "reasons": ["no active model to compare with"],
-                "tolerance": tolerance}
+                "tolerance": tolerance, **({"floor": floor} if floor is not None else {})}
     reasons = [f"{name}: Dice {new['dice'][name]:.3f} < active {active['dice'][name]:.3f}"
                for name in LABEL_KEYS.values()
                if new["dice"][name] < active["dice"][name] - tolerance]
@@ -62,7 +81,8 @@ Case = tuple[int, Any, np.ndarray]
 
 def compare(cases: Callable[[], Any], new_model: str, active_model: str | None,
             device: str = "cpu", active_name: str | None = None,
-            segmenter: Callable[[str | None, str], Any] | None = None) -> dict[str, Any]:
+            segmenter: Callable[[str | None, str], Any] | None = None,
+            floor: float | None = None) -> dict[str, Any]:
     """Segment each validation case with both models and compare.
 
     Args:
@@ -76,6 +96,8 @@ def compare(cases: Callable[[], Any], new_model: str, active_model: str | None,
             pipeline (:class:`lunglab.ml.Segmenter`); radiographs pass
             :class:`lunglab.ml.radiograph.RadiographSegmenter`, which has no shipped model
             (``FileNotFoundError`` for None: nothing to compare with).
+        floor: with nothing to compare with, the lung-field Dice the new model must reach
+            (:data:`FIRST_RADIOGRAPH_FLOOR` for radiographs); None: it passes.
 
     Returns:
         ``{"new": summary, "active": summary | None, "per_case": [...], "improved": [ids],
@@ -110,4 +132,4 @@ def compare(cases: Callable[[], Any], new_model: str, active_model: str | None,
     return {"new": new_s, "active": old_s, "active_model": old_name, "per_case": per_case,
             "improved": [r["study_id"] for r in per_case if r.get("change") == "improved"],
             "worsened": [r["study_id"] for r in per_case if r.get("change") == "worsened"],
-            "gate": gate(new_s, old_s)}
+            "gate": gate(new_s, old_s, floor=floor)}

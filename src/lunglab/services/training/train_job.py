@@ -22,7 +22,7 @@ from lunglab.db.models_training import ModelVersion, TrainingRun
 from lunglab.db.session import session_scope
 from lunglab.services.jobs import JobCancelled, JobContext, job_kind, job_row
 from lunglab.services.training.progress import TRAIN_SHARE, EpochReporter
-from lunglab.services.training.compare import compare
+from lunglab.services.training.compare import FIRST_RADIOGRAPH_FLOOR, compare
 from lunglab.services.training.model_versions import active_version, register, weights_path
 from lunglab.io.store import store_for
 from lunglab.ml.train_loop import FineTuneConfig, fine_tune
@@ -162,14 +162,15 @@ def run_train(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         ctx.log(f"registered {mv_name} (candidate radiograph model); comparing with "
                 f"{active_name or 'nothing (no radiograph model is shipped)'}")
         segmenter: Any = RadiographSegmenter
+        floor: float | None = FIRST_RADIOGRAPH_FLOOR
     else:
         ctx.log(f"registered {mv_name} (candidate); comparing with "
                 f"{active_name or 'the shipped model'}")
         tune_smartclick(ctx, store, train_refs, mv_id, base, int(p.get("epochs", 1)))  # issue 18
-        segmenter = None
+        segmenter, floor = None, None
     ctx.progress(0.9, "evaluating on the frozen validation set")
     comparison = compare(lambda: _val_cases(ctx.url, store, p["val_snapshot"]), new_path,
-                         active_path, device, active_name, segmenter=segmenter)
+                         active_path, device, active_name, segmenter=segmenter, floor=floor)
     with session_scope(ctx.url) as db:
         job_row(db, ModelVersion, mv_id).comparison = comparison
         job_row(db, TrainingRun, run_id).state = "done"
