@@ -62,7 +62,13 @@ def test_train_list_promote_rollback_export(app, admin_api, settings, tmp_path, 
             "--batch-size", "4", "--device", "cpu")
     assert r.returncode == 0, r.output
     xr = json.loads(r.stdout.strip().splitlines()[-1])["result"]
-    assert run("models", "promote", str(xr["model_version_id"])).returncode == 0
+    # a first radiograph model must reach the lung-field floor, else it needs an override
+    assert xr["gate"]["floor"] == 0.5
+    if not xr["gate"]["passed"]:  # what one epoch usually gives
+        refused = run("models", "promote", str(xr["model_version_id"]))
+        assert refused.returncode == 1 and "lung-field" in refused.output, refused.output
+    r = run("models", "promote", str(xr["model_version_id"]), "--override", "--reason", "tiny xr test model")
+    assert r.returncode == 0, r.output
     listed = run("models", "list", "--project", "cli-train").stdout
     assert f"radiographs: {xr['model']}" in listed and " xr " in listed
     r = run("models", "rollback", "--project", "cli-train", "--to", "0", "--modality", "xr")
