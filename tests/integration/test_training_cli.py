@@ -67,7 +67,8 @@ def test_train_list_promote_rollback_export(app, admin_api, settings, tmp_path, 
     if not xr["gate"]["passed"]:  # what one epoch usually gives
         refused = run("models", "promote", str(xr["model_version_id"]))
         assert refused.returncode == 1 and "lung-field" in refused.output, refused.output
-    r = run("models", "promote", str(xr["model_version_id"]), "--override", "--reason", "tiny xr test model")
+    r = run("models", "promote", str(xr["model_version_id"]), "--override",
+            "--reason", "tiny xr test model")
     assert r.returncode == 0, r.output
     listed = run("models", "list", "--project", "cli-train").stdout
     assert f"radiographs: {xr['model']}" in listed and " xr " in listed
