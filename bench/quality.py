@@ -20,6 +20,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 GOALS = {"infection_dice": 0.78, "ggo_dice": 0.68, "consolidation_dice": 0.50,
          "lesion_in_lung": 0.98}
@@ -40,7 +41,17 @@ def main() -> None:
                    help="--kfold: share of each batch from the pseudo-labelled slices")
     p.add_argument("--pseudo-until", type=int, default=0,
                    help="--kfold: pseudo-labelled slices only in the first N iterations")
+    p.add_argument("--consistency", type=float, default=0.0,
+                   help="--kfold: mean-teacher weight on the unlabelled slices (0: off)")
+    p.add_argument("--folds", default="",
+                   help="--kfold: only these folds (comma list), e.g. two processes in parallel")
+    p.add_argument("--json", type=Path, default=None, help="--kfold: also write the result here")
+    p.add_argument("--merge", type=Path, nargs="*", default=[],
+                   help="print one table from the --json files of runs over disjoint folds")
     a = p.parse_args()
+    if a.merge:
+        merge(a)
+        return
     if a.kfold:
         kfold(a)
         return
@@ -74,17 +85,39 @@ def kfold(a: argparse.Namespace) -> None:
     """Cross-validate a training recipe and print the per-fold and mean +- sd table."""
     import torch
 
-    from lunglab.ml.kfold import METRICS, cross_validate
+    from lunglab.ml.kfold import cross_validate
     from lunglab.ml.train import TrainConfig
 
     torch.set_num_threads(a.threads)
     cfg = TrainConfig(arch=a.arch, iterations=a.iterations, seed=a.seed,
-                      pseudo_fraction=a.pseudo_fraction, pseudo_until=a.pseudo_until)
+                      pseudo_fraction=a.pseudo_fraction, pseudo_until=a.pseudo_until,
+                      consistency=a.consistency)
     start = time.perf_counter()
-    res = cross_validate(cfg, k=a.kfold, seed=a.seed, tta=False if a.no_tta else None)
+    only = [int(f) for f in a.folds.split(",") if f.strip()] or None
+    res = cross_validate(cfg, k=a.kfold, seed=a.seed, tta=False if a.no_tta else None,
+                         only=only)
     print(f"{a.kfold}-fold cross-validation, recipe {a.arch}, {a.iterations} iterations, "
           f"batch {cfg.batch_size}, seed {a.seed}, TTA {'off' if a.no_tta else 'on'}, "
           f"{time.perf_counter() - start:.0f} s")
+    if a.json is not None:
+        a.json.write_text(json.dumps({"folds": res["folds"], "argv": sys.argv}))
+    table(res)
+
+
+def merge(a: argparse.Namespace) -> None:
+    """One k-fold table from runs over disjoint folds (``--folds`` ... ``--json``)."""
+    from lunglab.ml.kfold import summarize_folds
+
+    folds = sorted((f for path in a.merge for f in json.loads(path.read_text())["folds"]),
+                   key=lambda f: f["fold"])
+    res: dict = {"folds": folds, **summarize_folds([f["summary"] for f in folds])}
+    table(res)
+
+
+def table(res: dict) -> None:
+    """Print the per-fold rows, the mean +- sd row and the goals."""
+    from lunglab.ml.kfold import METRICS
+
     print("| fold | slices | " + " | ".join(METRICS) + " |")
     print("|" + " --- |" * (len(METRICS) + 2))
     for f in res["folds"]:

@@ -52,7 +52,8 @@ def summarize_folds(per_fold: Sequence[dict[str, float]]) -> dict[str, dict[str,
 
 def cross_validate(config: Any, k: int = 5, seed: int = 0, ids: Sequence[str] | None = None,
                    device: str = "cpu", tta: bool | None = None,
-                   out_dir: Path | None = None, log_every: int = 100) -> dict[str, Any]:
+                   out_dir: Path | None = None, log_every: int = 100,
+                   only: Sequence[int] | None = None) -> dict[str, Any]:
     """Train and score ``k`` folds of a recipe.
 
     Args:
@@ -64,6 +65,8 @@ def cross_validate(config: Any, k: int = 5, seed: int = 0, ids: Sequence[str] | 
         tta: test-time augmentation at scoring (None: on, as for single slices).
         out_dir: where fold checkpoints go (default: a temporary folder, deleted after).
         log_every: training loss print interval.
+        only: run just these fold numbers (the others are skipped; the folds are the same),
+            so that processes can share a run; None: all of them.
 
     Returns:
         ``{"folds": [{"ids", "summary", "train_seconds"}...], "mean", "sd", "per_slice"}``.
@@ -79,6 +82,8 @@ def cross_validate(config: Any, k: int = 5, seed: int = 0, ids: Sequence[str] | 
     results, rows = [], []
     try:
         for f, held_out in enumerate(folds):
+            if only is not None and f not in only:
+                continue
             cfg = copy.deepcopy(config)
             cfg.train_ids = [i for i in ids if i not in held_out]
             cfg.val_ids = list(held_out)

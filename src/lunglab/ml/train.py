@@ -20,6 +20,7 @@ from monai.utils import set_determinism
 from lunglab.ml.dataset import list_ids, load_slice, split_ids
 from lunglab.ml.models import NUM_CLASSES, build_model
 from lunglab.ml.run_config import SliceModelConfig
+from lunglab.ml.semi import MeanTeacher, ramp
 from lunglab.ml.targets import training_pair
 from lunglab.ml.transforms import train_transforms
 
@@ -44,6 +45,12 @@ class TrainConfig(SliceModelConfig):
     pseudo_until: int = 0
     """When > 0, pseudo-labelled slices are drawn only in the first ``pseudo_until`` iterations
     (pretraining on them, then expert slices alone)."""
+    consistency: float = 0.0
+    """Weight of the mean-teacher loss on unlabelled slices (:mod:`lunglab.ml.semi`: the
+    pseudo-labelled slices' images, labels ignored); 0 turns it off. The checkpoint then holds
+    the teacher."""
+    consistency_threshold: float = 0.9
+    ema_decay: float = 0.99
 
 
 def make_split(config: TrainConfig) -> TrainConfig:
@@ -75,6 +82,9 @@ def train(config: TrainConfig, out_path: Path, device: str = "cpu", log_every: i
     transform = train_transforms(config.patch, config.seed)
     rng = np.random.default_rng(config.seed)
     pseudo = pseudo_pairs(config.model_mm) if config.pseudo_fraction > 0 else []
+    unlabelled = pseudo_pairs(config.model_mm) if config.consistency > 0 else []
+    urng, ugen = np.random.default_rng(config.seed + 2), torch.Generator().manual_seed(config.seed)
+    utransform = train_transforms(config.patch, config.seed + 7)
     prng = np.random.default_rng(config.seed + 1)  # keeps the expert draws of a run unchanged
     model = build_model(config.arch).to(device)
     loss_fn = DiceCELoss(to_onehot_y=True, softmax=True, include_background=False,
@@ -82,7 +92,8 @@ def train(config: TrainConfig, out_path: Path, device: str = "cpu", log_every: i
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, pct_start=0.05,
                                                 total_steps=config.iterations)
-    start, running, log = time.time(), 0.0, []
+    start, running, confident, log = time.time(), 0.0, 0.0, []
+    teacher = MeanTeacher(model, config.ema_decay) if unlabelled else None
     model.train()
     for it in range(1, config.iterations + 1):
         idx = rng.integers(0, len(pairs), config.batch_size)
@@ -95,19 +106,31 @@ def train(config: TrainConfig, out_path: Path, device: str = "cpu", log_every: i
         x = torch.stack([b["image"] for b in batch]).float().to(device)
         y = torch.stack([b["label"] for b in batch]).long().to(device)
         loss = loss_fn(model(x), y)
+        if teacher is not None:
+            uidx = urng.integers(0, len(unlabelled), config.batch_size)
+            weak = torch.stack([utransform(dict(unlabelled[i]))["image"] for i in uidx])
+            u_loss, conf = teacher.consistency(model, weak.float().to(device), ugen,
+                                            config.consistency_threshold)
+            loss = loss + config.consistency * ramp(it, config.iterations) * u_loss
+            confident += conf
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         sched.step()
+        if teacher is not None:
+            teacher.update(model)
         running += float(loss.detach())
         if it % log_every == 0:
             log.append({"it": it, "loss": running / log_every, "s": round(time.time() - start, 1)})
+            if teacher is not None:
+                log[-1]["confident"] = round(confident / log_every, 3)
+                confident = 0.0
             print(json.dumps(log[-1]), flush=True)
             running = 0.0
     meta = {"config": asdict(config), "train_seconds": round(time.time() - start, 1),
             "device": device, "torch_threads": torch.get_num_threads(), "log": log,
             "num_classes": NUM_CLASSES}
-    save_checkpoint(model, meta, out_path)
+    save_checkpoint(teacher.net if teacher is not None else model, meta, out_path)
     return meta
 
 
@@ -145,6 +168,8 @@ def main(argv: list[str] | None = None) -> None:
                    help="share of each batch from the pseudo-labelled slices")
     p.add_argument("--pseudo-until", type=int, default=d.pseudo_until,
                    help="draw pseudo-labelled slices only in the first N iterations")
+    p.add_argument("--consistency", type=float, default=d.consistency,
+                   help="mean-teacher weight on the unlabelled slices (0: off)")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--device", default="cpu")
     p.add_argument("--out", type=Path, required=True)
@@ -155,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     cfg = TrainConfig(arch=a.arch, model_mm=a.model_mm, iterations=a.iterations,
                       batch_size=a.batch_size, patch=a.patch, lr=a.lr, seed=a.seed,
                       val_fraction=a.val_fraction, pseudo_fraction=a.pseudo_fraction,
-                      pseudo_until=a.pseudo_until)
+                      pseudo_until=a.pseudo_until, consistency=a.consistency)
     meta = train(cfg, a.out, a.device)
     if a.onnx:
         from lunglab.ml.checkpoints import export_onnx
