@@ -88,7 +88,7 @@ def drop_dome_partial_volume(label_map: np.ndarray, hu: np.ndarray, body: np.nda
     voxel_mm = max(DOME_MM, 1.5 * sampling[0])
     band_mm = max(DOME_BAND_MM, 2.5 * sampling[0])
     box = _box(lesion[:, ::step, ::step], coarse, band_mm)
-    if not under[box].any():
+    if box is None or not under[box].any():  # None: lesion specks between coarse samples
         return label_map
     dist = ndi.distance_transform_edt(~under[box], sampling=coarse)
     small = label_map[box[0], ::step, ::step][:, box[1], box[2]] >= Label.GGO
@@ -112,9 +112,12 @@ def _step(sampling: tuple[float, float, float], target_mm: float) -> int:
 
 
 def _box(mask: np.ndarray, sampling: tuple[float, float, float], margin_mm: float
-         ) -> tuple[slice, ...]:
-    """Bounding box of ``mask`` plus ``margin_mm`` on every side."""
-    found = ndi.find_objects(mask.astype(np.uint8))[0]
+         ) -> tuple[slice, ...] | None:
+    """Bounding box of ``mask`` plus ``margin_mm`` on every side; None when ``mask`` is empty."""
+    objects = ndi.find_objects(mask.astype(np.uint8))
+    if not objects or objects[0] is None:
+        return None
+    found = objects[0]
     return tuple(slice(max(0, s.start - int(np.ceil(margin_mm / mm)) - 1),
                        min(n, s.stop + int(np.ceil(margin_mm / mm)) + 1))
                  for s, mm, n in zip(found, sampling, mask.shape, strict=True))
@@ -176,6 +179,8 @@ def nodules_to_lung(label_map: np.ndarray, hu: np.ndarray,
     step = _step(sampling, WORK_MM)
     coarse = (sampling[0], sampling[1] * step, sampling[2] * step)
     box = _box(lesion[:, ::step, ::step], coarse, NODULE_SEARCH_MM)
+    if box is None:  # only specks between the coarse samples: left alone
+        return label_map
     full = _box_full(box, step, label_map.shape)
     sub = label_map[full]
     small = sub[:, ::step, ::step]
@@ -184,6 +189,7 @@ def nodules_to_lung(label_map: np.ndarray, hu: np.ndarray,
         return label_map
     halo_mm = max(HALO_MM, 1.01 * sampling[0])  # at least the next slice
     near = _box(nod, coarse, halo_mm)
+    assert near is not None  # nod.any() above
     rim = np.zeros(nod.shape, bool)
     rim[near] = ndi.distance_transform_edt(~nod[near], sampling=coarse) <= halo_mm
     lab, n = ndi.label(small >= Label.GGO)

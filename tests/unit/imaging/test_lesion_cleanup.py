@@ -81,3 +81,14 @@ def test_flat_lesion_on_the_diaphragm_becomes_lung_tall_one_stays():
 def test_clean_lesions_without_lesions_is_a_no_op():
     hu, labels = _lung_block((10, 20, 20))
     assert np.array_equal(clean_lesions(labels.copy(), hu, SPACING), labels)
+
+
+def test_lesion_specks_between_the_coarse_samples_are_left_alone():
+    # 1 mm pixels: both rules work on a grid of every 2nd/3rd pixel, so a one-voxel lesion at an
+    # odd position is on neither grid (this raised IndexError on an AI proposal before)
+    hu, labels = _lung_block((10, 20, 20))
+    labels[:, 15:, :] = Label.BACKGROUND  # a dome below the lung
+    hu[:, 15:, :] = 40.0
+    labels[5, 13, 13] = Label.GGO
+    out = clean_lesions(labels.copy(), hu, SPACING, up=1)
+    assert out[5, 13, 13] == Label.GGO and (out >= Label.GGO).sum() == 1
