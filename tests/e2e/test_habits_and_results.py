@@ -50,6 +50,7 @@ def test_study_results_menu_and_last_label(page, server: Server) -> None:
     page.locator("#results-menu summary").click()
     items = page.locator("#results-items")
     items.wait_for()
+    page.locator("a#res-report-html").wait_for()  # the menu fills its links after it opens
     vid = page.evaluate("window.__lunglab.baseVersionId")
     for sel in ("#res-report-html", "#res-report-pdf", "#res-figures", "#res-labels-nifti",
                 "#res-seg", "#res-ct-nifti", "#res-ct-dicom"):
