@@ -112,6 +112,9 @@ def test_radiograph_model_trains_promotes_runs_and_rolls_back(app, admin_api, pr
     gate = v1["comparison"]["gate"]  # nothing to compare with: the first-model floor applies
     assert gate["passed"] and gate["floor"] == 0.5, gate
     assert v1["comparison"]["new"]["lung_field_dice"] >= 0.5
+    # a radiograph has no thickness: its size errors are areas, not volumes
+    assert set(v1["comparison"]["new"]["abs_area_error_cm2"]) == {"lung", "ggo", "consolidation"}
+    assert "abs_volume_error_ml" not in v1["comparison"]["new"]
     # the frozen validation radiograph, segmented by the new model through the AI pipeline
     val_dice = v1["comparison"]["new"]["dice"]
     assert val_dice["lung"] > 0.7, (v1["metrics"], admin_api.get(f"/api/jobs/{job['id']}/log").text)

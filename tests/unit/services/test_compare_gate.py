@@ -40,3 +40,15 @@ def test_with_an_active_model_the_floor_does_not_apply() -> None:
     b = summarize([case_metrics(*_fields(3), 1.0)])
     assert gate(a, b, floor=0.99)["passed"]
     assert not gate(b, a)["passed"]
+
+
+def test_radiographs_report_area_in_cm2_and_ct_volume_in_ml() -> None:
+    pred, ref = _fields(2)  # lung shifted by two pixels: 2 x 30 pixels more / fewer per lung
+    # a radiograph of 0.5 mm pixels: one pixel is 0.0025 cm², no thickness involved
+    xr = summarize([case_metrics(pred, ref, 0.5 * 0.5 / 100.0, "area")])
+    assert "abs_volume_error_ml" not in xr
+    lung_px = int((pred == 1).sum()) - int((ref == 1).sum())
+    assert xr["abs_area_error_cm2"]["lung"] == round(abs(lung_px) * 0.0025, 4)
+    ct = summarize([case_metrics(pred, ref, 0.5 * 0.5 * 5 / 1000.0)])
+    assert "abs_area_error_cm2" not in ct
+    assert ct["abs_volume_error_ml"]["lung"] == round(abs(lung_px) * 0.00125, 4)

@@ -77,9 +77,14 @@ export interface RunView {
   history: Record<string, unknown>[]; params: Record<string, unknown>; data_snapshot: { study_id: number; version_id: number }[];
   val_study_ids: number[]; model_version_id: number | null; comparison: Comparison | null; created_at: string;
 }
+/** Per-label summary of one model on the validation set: size errors in mL (CT) or cm² (radiographs). */
+export interface ComparisonSummary {
+  dice: Record<string, number | null>; abs_volume_error_ml?: Record<string, number | null>;
+  abs_area_error_cm2?: Record<string, number | null>; cases: number;
+}
 export interface Comparison {
-  new: { dice: Record<string, number | null>; abs_volume_error_ml: Record<string, number | null>; cases: number };
-  active: { dice: Record<string, number | null>; abs_volume_error_ml: Record<string, number | null>; cases: number } | null;
+  new: ComparisonSummary;
+  active: ComparisonSummary | null;
   active_model: string | null;
   per_case: { study_id: number; new: { mean_dice: number | null }; active: { mean_dice: number | null } | null; delta_mean_dice: number | null; change: string }[];
   improved: number[]; worsened: number[]; gate: { passed: boolean; reasons: string[]; tolerance: number };

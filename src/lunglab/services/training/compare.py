@@ -23,8 +23,22 @@ gate only with at least this mean lung-field Dice (labels 1-3 together) on the f
 validation radiographs; below it an admin may still promote with a written reason."""
 
 
-def case_metrics(pred: np.ndarray, ref: np.ndarray, voxel_ml: float) -> dict[str, Any]:
-    """Dice (1.0 when both are empty) and volume error (mL, predicted minus reference) per label."""
+ERROR_KEYS = {"volume": "volume_error_ml", "area": "area_error_cm2"}
+"""Per-case size error key: volume in mL for CT, area in cm² for one-image radiographs (a
+radiograph has no thickness, so a volume would be meaningless)."""
+
+
+def case_metrics(pred: np.ndarray, ref: np.ndarray, voxel_ml: float,
+                 size: str = "volume") -> dict[str, Any]:
+    """Dice (1.0 when both are empty) and size error (predicted minus reference) per label.
+
+    Args:
+        pred: predicted label map.
+        ref: reference label map.
+        voxel_ml: size of one voxel in the unit of ``size``: mL for a volume, cm² for an area.
+        size: ``volume`` (CT, key ``volume_error_ml``) or ``area`` (radiographs,
+            ``area_error_cm2``).
+    """
     dice, err = {}, {}
     for v in FOREGROUND:
         p, r = pred == v, ref == v
@@ -34,7 +48,7 @@ def case_metrics(pred: np.ndarray, ref: np.ndarray, voxel_ml: float) -> dict[str
     p, r = pred > 0, ref > 0
     denom = int(p.sum()) + int(r.sum())
     field = 1.0 if denom == 0 else 2 * int((p & r).sum()) / denom
-    return {"dice": dice, "volume_error_ml": err, "mean_dice": float(np.mean(list(dice.values()))),
+    return {"dice": dice, ERROR_KEYS[size]: err, "mean_dice": float(np.mean(list(dice.values()))),
             "lung_field_dice": field}
 
 
@@ -47,10 +61,12 @@ def _mean(rows: list[dict[str, Any]], key: str, abs_value: bool = False) -> dict
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Mean Dice per label and mean absolute volume error per label over cases."""
+    """Mean Dice per label and mean absolute size error per label over cases
+    (``abs_volume_error_ml`` for CT, ``abs_area_error_cm2`` for radiographs)."""
     fields = [r["lung_field_dice"] for r in rows if "lung_field_dice" in r]
+    key = next((k for k in ERROR_KEYS.values() if rows and k in rows[0]), "volume_error_ml")
     return {"dice": _mean(rows, "dice"),
-            "abs_volume_error_ml": _mean(rows, "volume_error_ml", True), "cases": len(rows),
+            f"abs_{key}": _mean(rows, key, True), "cases": len(rows),
             "lung_field_dice": round(float(np.mean(fields)), 4) if fields else math.nan}
 
 
@@ -82,7 +98,7 @@ Case = tuple[int, Any, np.ndarray]
 def compare(cases: Callable[[], Any], new_model: str, active_model: str | None,
             device: str = "cpu", active_name: str | None = None,
             segmenter: Callable[[str | None, str], Any] | None = None,
-            floor: float | None = None) -> dict[str, Any]:
+            floor: float | None = None, size: str = "volume") -> dict[str, Any]:
     """Segment each validation case with both models and compare.
 
     Args:
@@ -98,6 +114,7 @@ def compare(cases: Callable[[], Any], new_model: str, active_model: str | None,
             (``FileNotFoundError`` for None: nothing to compare with).
         floor: with nothing to compare with, the lung-field Dice the new model must reach
             (:data:`FIRST_RADIOGRAPH_FLOOR` for radiographs); None: it passes.
+        size: ``volume`` (mL) or ``area`` (cm², radiographs) for the size errors.
 
     Returns:
         ``{"new": summary, "active": summary | None, "per_case": [...], "improved": [ids],
@@ -115,12 +132,13 @@ def compare(cases: Callable[[], Any], new_model: str, active_model: str | None,
         seg_old, old_name = None, None
     per_case, new_rows, old_rows = [], [], []
     for study_id, volume, ref in cases():
-        voxel_ml = float(np.prod(volume.spacing)) / 1000.0
+        unit = (float(np.prod(volume.spacing[:2])) / 100.0 if size == "area"
+                else float(np.prod(volume.spacing)) / 1000.0)
         row: dict[str, Any] = {"study_id": study_id,
-                               "new": case_metrics(seg_new(volume)[0], ref, voxel_ml)}
+                               "new": case_metrics(seg_new(volume)[0], ref, unit, size)}
         new_rows.append(row["new"])
         if seg_old is not None:
-            row["active"] = case_metrics(seg_old(volume)[0], ref, voxel_ml)
+            row["active"] = case_metrics(seg_old(volume)[0], ref, unit, size)
             old_rows.append(row["active"])
             delta = row["new"]["mean_dice"] - row["active"]["mean_dice"]
             row["delta_mean_dice"] = round(delta, 4)

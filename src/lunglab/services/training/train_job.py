@@ -163,14 +163,15 @@ def run_train(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
                 f"{active_name or 'nothing (no radiograph model is shipped)'}")
         segmenter: Any = RadiographSegmenter
         floor: float | None = FIRST_RADIOGRAPH_FLOOR
+        size = "area"
     else:
         ctx.log(f"registered {mv_name} (candidate); comparing with "
                 f"{active_name or 'the shipped model'}")
         tune_smartclick(ctx, store, train_refs, mv_id, base, int(p.get("epochs", 1)))  # issue 18
-        segmenter, floor = None, None
+        segmenter, floor, size = None, None, "volume"
     ctx.progress(0.9, "evaluating on the frozen validation set")
     comparison = compare(lambda: _val_cases(ctx.url, store, p["val_snapshot"]), new_path,
-                         active_path, device, active_name, segmenter=segmenter, floor=floor)
+                         active_path, device, active_name, segmenter=segmenter, floor=floor, size=size)
     with session_scope(ctx.url) as db:
         job_row(db, ModelVersion, mv_id).comparison = comparison
         job_row(db, TrainingRun, run_id).state = "done"
