@@ -171,7 +171,8 @@ def run_train(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         segmenter, floor, size = None, None, "volume"
     ctx.progress(0.9, "evaluating on the frozen validation set")
     comparison = compare(lambda: _val_cases(ctx.url, store, p["val_snapshot"]), new_path,
-                         active_path, device, active_name, segmenter=segmenter, floor=floor, size=size)
+                         active_path, device, active_name, segmenter=segmenter, floor=floor,
+                         size=size)
     with session_scope(ctx.url) as db:
         job_row(db, ModelVersion, mv_id).comparison = comparison
         job_row(db, TrainingRun, run_id).state = "done"
