@@ -43,6 +43,8 @@ def main() -> None:
                    help="--kfold: pseudo-labelled slices only in the first N iterations")
     p.add_argument("--consistency", type=float, default=0.0,
                    help="--kfold: mean-teacher weight on the unlabelled slices (0: off)")
+    p.add_argument("--strong-augment", action="store_true",
+                   help="--kfold: stronger geometric and intensity augmentation")
     p.add_argument("--folds", default="",
                    help="--kfold: only these folds (comma list), e.g. two processes in parallel")
     p.add_argument("--json", type=Path, default=None, help="--kfold: also write the result here")
@@ -91,13 +93,14 @@ def kfold(a: argparse.Namespace) -> None:
     torch.set_num_threads(a.threads)
     cfg = TrainConfig(arch=a.arch, iterations=a.iterations, seed=a.seed,
                       pseudo_fraction=a.pseudo_fraction, pseudo_until=a.pseudo_until,
-                      consistency=a.consistency)
+                      consistency=a.consistency, strong_augment=a.strong_augment)
     start = time.perf_counter()
     only = [int(f) for f in a.folds.split(",") if f.strip()] or None
     res = cross_validate(cfg, k=a.kfold, seed=a.seed, tta=False if a.no_tta else None,
                          only=only)
     print(f"{a.kfold}-fold cross-validation, recipe {a.arch}, {a.iterations} iterations, "
           f"batch {cfg.batch_size}, seed {a.seed}, TTA {'off' if a.no_tta else 'on'}, "
+          f"augmentation {'strong' if a.strong_augment else 'standard'}, "
           f"{time.perf_counter() - start:.0f} s")
     if a.json is not None:
         a.json.write_text(json.dumps({"folds": res["folds"], "argv": sys.argv}))

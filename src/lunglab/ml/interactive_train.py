@@ -47,7 +47,10 @@ class ClickTrainConfig:
     starts: str | None = None
     """``.npz`` of automatic proposals (lesion masks) for the training ids: half the samples of
     a slice that has one start from it (the errors a reader corrects in practice)."""
-    """Mix in the MedSeg (and pseudo-labelled) slices when the shared data is there."""
+    loop_clicks: int = 1
+    """At most this many of the network's own answers, each followed by the reader's next click,
+    before the trained click (DeepEdit's click loop; uniform 0..n). The reader of
+    ``bench/interactive.py`` clicks up to ten times, so later clicks meet several click maps."""
     extra: list[tuple[np.ndarray, np.ndarray, float]] = field(default_factory=list, repr=False)
 
 
@@ -145,8 +148,8 @@ def perturb(truth: np.ndarray, hu: np.ndarray, rng: np.random.Generator) -> np.n
     return out
 
 
-def make_sample(item: tuple, rng: np.random.Generator, model: ClickModel | None
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def make_sample(item: tuple, rng: np.random.Generator, model: ClickModel | None,
+                loop_clicks: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One ``(input [4, H, W], target [1, H, W], clicked error region [1, H, W])`` sample with
     simulated clicks."""
     hu, truth, mm = item[:3]
@@ -167,11 +170,14 @@ def make_sample(item: tuple, rng: np.random.Generator, model: ClickModel | None
         y, x = pts[rng.integers(len(pts))]
         click = Click(int(y), int(x), bool(truth[y, x]))
     clicks = [click]
-    if model is not None and rng.random() < 0.5:
+    steps = 0 if model is None or loop_clicks <= 0 else int(rng.integers(loop_clicks + 1))
+    for _ in range(steps):
+        assert model is not None  # steps is 0 without one
         prev = model.correct(hu, prev, spacing, clicks)
         nxt = error_click(prev, truth)
-        if nxt is not None:
-            clicks.append(nxt)
+        if nxt is None:
+            break
+        clicks.append(nxt)
     jitter = rng.normal(0, 6, size=2)
     last = clicks[-1]
     geo = geometry(last.y + jitter[0], last.x + jitter[1], spacing)
@@ -213,7 +219,8 @@ def train_click_model(cfg: ClickTrainConfig, out: Path, log=print) -> dict:
             r = rng.random()
             pool = (pseudo if pseudo and r < cfg.pseudo_fraction else
                     cfg.extra if cfg.extra and (r > 0.5 or not labelled) else labelled)
-            x, y, w = make_sample(pool[rng.integers(len(pool))], rng, loop_model)
+            x, y, w = make_sample(pool[rng.integers(len(pool))], rng, loop_model,
+                                  cfg.loop_clicks)
             xs.append(x)
             ys.append(y)
             ws.append(1.0 + cfg.error_weight * w)
@@ -247,6 +254,8 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--error-weight", type=float, default=0.0,
                     help="extra loss weight on the clicked error region")
+    ap.add_argument("--loop-clicks", type=int, default=1,
+                    help="at most this many model-in-the-loop clicks before the trained one")
     ap.add_argument("--init", default=None, help="start from these click-model weights")
     ap.add_argument("--starts", default=None, help=".npz of automatic proposals per training "
                     "id (made with the shipped automatic model when the file is missing)")
@@ -254,7 +263,7 @@ def main() -> None:
     a = ap.parse_args()
     cfg = ClickTrainConfig(iterations=a.iterations, batch_size=a.batch_size, seed=a.seed,
                            threads=a.threads, lr=a.lr, init=a.init, error_weight=a.error_weight,
-                           starts=a.starts)
+                           starts=a.starts, loop_clicks=a.loop_clicks)
     print(train_click_model(cfg, a.out, log=lambda m: print(m, flush=True)))
 
 

@@ -51,6 +51,8 @@ class TrainConfig(SliceModelConfig):
     the teacher."""
     consistency_threshold: float = 0.9
     ema_decay: float = 0.99
+    strong_augment: bool = False
+    """Stronger geometric and intensity augmentation (:func:`train_transforms` ``strong``)."""
 
 
 def make_split(config: TrainConfig) -> TrainConfig:
@@ -79,7 +81,7 @@ def train(config: TrainConfig, out_path: Path, device: str = "cpu", log_every: i
     set_determinism(seed=config.seed)
     torch.manual_seed(config.seed)
     pairs = [training_pair(load_slice(i), config.model_mm) for i in config.train_ids]
-    transform = train_transforms(config.patch, config.seed)
+    transform = train_transforms(config.patch, config.seed, config.strong_augment)
     rng = np.random.default_rng(config.seed)
     pseudo = pseudo_pairs(config.model_mm) if config.pseudo_fraction > 0 else []
     unlabelled = pseudo_pairs(config.model_mm) if config.consistency > 0 else []
@@ -170,6 +172,8 @@ def main(argv: list[str] | None = None) -> None:
                    help="draw pseudo-labelled slices only in the first N iterations")
     p.add_argument("--consistency", type=float, default=d.consistency,
                    help="mean-teacher weight on the unlabelled slices (0: off)")
+    p.add_argument("--strong-augment", action="store_true",
+                   help="stronger geometric and intensity augmentation")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--device", default="cpu")
     p.add_argument("--out", type=Path, required=True)
@@ -180,7 +184,8 @@ def main(argv: list[str] | None = None) -> None:
     cfg = TrainConfig(arch=a.arch, model_mm=a.model_mm, iterations=a.iterations,
                       batch_size=a.batch_size, patch=a.patch, lr=a.lr, seed=a.seed,
                       val_fraction=a.val_fraction, pseudo_fraction=a.pseudo_fraction,
-                      pseudo_until=a.pseudo_until, consistency=a.consistency)
+                      pseudo_until=a.pseudo_until, consistency=a.consistency,
+                      strong_augment=a.strong_augment)
     meta = train(cfg, a.out, a.device)
     if a.onnx:
         from lunglab.ml.checkpoints import export_onnx

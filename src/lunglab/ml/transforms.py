@@ -12,6 +12,8 @@ from monai.transforms import (
     RandAffined,
     RandFlipd,
     RandGaussianNoised,
+    RandGaussianSmoothd,
+    RandHistogramShiftd,
     RandRotate90d,
     RandShiftIntensityd,
     RandSpatialCropd,
@@ -21,27 +23,41 @@ from monai.transforms import (
 KEYS = ("image", "label")
 
 
-def train_transforms(patch: int = 160, seed: int = 0) -> Compose:
+def train_transforms(patch: int = 160, seed: int = 0, strong: bool = False) -> Compose:
     """Orientation-robust augmentation: 90 degree rotations, flips, small affine, intensity.
 
     Args:
         patch: square patch size in pixels (at the model's pixel size).
         seed: random state of the pipeline.
+        strong: stronger geometric and intensity changes (issue 14): wider scale and shear,
+            blur (thicker slices, softer kernels), a non-linear window (histogram shift), larger
+            gamma, offset and noise.
 
     Returns:
         A seeded ``Compose`` over ``{"image": [1,y,x] float, "label": [1,y,x] int}``.
     """
+    geometric = ([RandAffined(keys=KEYS, prob=0.8, rotate_range=0.45, scale_range=0.3,
+                              shear_range=0.15, mode=("bilinear", "nearest"),
+                              padding_mode="zeros")] if strong else
+                 [RandAffined(keys=KEYS, prob=0.6, rotate_range=0.35, scale_range=0.15,
+                              mode=("bilinear", "nearest"), padding_mode="zeros")])
+    intensity = ([RandGaussianSmoothd(keys="image", sigma_x=(0.4, 1.2), sigma_y=(0.4, 1.2),
+                                      prob=0.3),
+                  RandHistogramShiftd(keys="image", num_control_points=(5, 10), prob=0.3),
+                  RandShiftIntensityd(keys="image", offsets=0.06, prob=0.6),
+                  RandAdjustContrastd(keys="image", gamma=(0.7, 1.4), prob=0.5),
+                  RandGaussianNoised(keys="image", std=0.02, prob=0.4)] if strong else
+                 [RandShiftIntensityd(keys="image", offsets=0.03, prob=0.5),
+                  RandAdjustContrastd(keys="image", gamma=(0.85, 1.15), prob=0.3),
+                  RandGaussianNoised(keys="image", std=0.01, prob=0.3)])
     t = Compose([
         RandRotate90d(keys=KEYS, prob=0.75, max_k=3, spatial_axes=(0, 1)),
         RandFlipd(keys=KEYS, prob=0.5, spatial_axis=0),
         RandFlipd(keys=KEYS, prob=0.5, spatial_axis=1),
-        RandAffined(keys=KEYS, prob=0.6, rotate_range=0.35, scale_range=0.15,
-                    mode=("bilinear", "nearest"), padding_mode="zeros"),
+        *geometric,
         SpatialPadd(keys=KEYS, spatial_size=(patch, patch)),
         RandSpatialCropd(keys=KEYS, roi_size=(patch, patch), random_size=False),
-        RandShiftIntensityd(keys="image", offsets=0.03, prob=0.5),
-        RandAdjustContrastd(keys="image", gamma=(0.85, 1.15), prob=0.3),
-        RandGaussianNoised(keys="image", std=0.01, prob=0.3),
+        *intensity,
         EnsureTyped(keys=KEYS, track_meta=False),
     ])
     t.set_random_state(seed=seed)

@@ -166,3 +166,37 @@ def test_shipped_model_improves_a_held_out_slice_with_clicks():
         pred = model.correct(item.hu, pred, (0.75, 0.75), clicks)
     dice = 2 * (pred & truth).sum() / (pred.sum() + truth.sum())
     assert dice > 0.5, dice
+
+
+class _SeesDenseBlobs(torch.nn.Module):
+    """Calls lesion wherever the windowed HU is above lung (a reader-free stand-in network)."""
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        return (x[:, :1] - 0.3) * 50.0
+
+
+def test_training_samples_carry_up_to_loop_clicks_plus_one_clicks():
+    from scipy.ndimage import label
+
+    from lunglab.ml.interactive_train import make_sample
+
+    hu = np.full((256, 256), -860.0, np.float32)
+    truth = np.zeros(hu.shape, bool)
+    for i, (cy, cx) in enumerate([(60, 60), (60, 128), (60, 196), (128, 60), (128, 196),
+                                  (196, 128)]):
+        truth |= disc(hu.shape, cy, cx, 14 - i)  # sizes differ: the reader's order is fixed
+    hu[truth] = -500.0
+    model = ClickModel(_SeesDenseBlobs())
+
+    def clicks_in(x: np.ndarray) -> int:
+        return sum(label(x[c] > 0.5)[1] for c in (2, 3))
+
+    rng = np.random.default_rng(0)
+    for loops, most in ((0, 1), (1, 2), (4, 5)):
+        counts = [clicks_in(make_sample((hu, truth, 0.75), rng, model, loops)[0])
+                  for _ in range(60)]
+        # a click outside the crop around the latest one is not in its maps
+        assert most - 1 <= max(counts) <= most and min(counts) >= 1, (loops, counts)
+        assert loops < 4 or np.mean(counts) > 2, counts
+    counts = [clicks_in(make_sample((hu, truth, 0.75), rng, None, 4)[0]) for _ in range(10)]
+    assert max(counts) == 1  # no network yet: one click

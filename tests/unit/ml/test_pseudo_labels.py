@@ -91,8 +91,8 @@ def test_pseudo_until_stops_drawing_pseudo_slices(monkeypatch, tmp_path):
     seen: list[bool] = []
     real = train_mod.train_transforms
 
-    def counting(patch, seed):  # type: ignore[no-untyped-def]
-        t = real(patch, seed)
+    def counting(patch, seed, strong=False):  # type: ignore[no-untyped-def]
+        t = real(patch, seed, strong)
 
         def apply(d):  # type: ignore[no-untyped-def]
             seen.append(bool(np.all(d["image"] == marker)))
