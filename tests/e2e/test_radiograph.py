@@ -204,6 +204,8 @@ def test_radiograph_model_trained_in_the_browser_proposes_and_is_corrected(
     run = page.evaluate("window.__training.run")
     assert run["modality"] == "xr"
     page.locator("#comparison").wait_for(timeout=120_000)
+    heads = page.inner_text("#comparison thead")
+    assert "area error| new cm²" in heads and "mL" not in heads, heads  # no volume on a radiograph
     # nothing to compare with: a first radiograph model must reach the lung-field floor, else
     # the admin overrides with a reason (three epochs on stand-in masks may well not reach it)
     gate = admin.get(f"/api/models/{run['model_version_id']}").json()["comparison"]["gate"]
