@@ -3,8 +3,9 @@
 Each sample: a slice (MedSeg expert labels, or Inf-Net pseudo labels on the radiopaedia slices),
 a rotation/flip, a starting lesion mask (empty, or the reference with components dropped, eroded
 or dilated, and false blobs added), the click at the centre of the largest error region, and,
-from a third of the run on, a second click after the network's own first answer (DeepEdit's
-click loop). The target is the reference lesion inside the crop around the latest click.
+from a third of the run on, up to ``--loop-clicks`` further clicks, each after the network's
+own answer (DeepEdit's click loop). The target is the reference lesion inside the crop around
+the latest click.
 
     nice -n 10 .venv/bin/python -m lunglab.ml.interactive_train --iterations 3000 \
         --out src/lunglab/ml/weights/lunglab-smartclick2d-v1.pt
@@ -170,14 +171,13 @@ def make_sample(item: tuple, rng: np.random.Generator, model: ClickModel | None,
         y, x = pts[rng.integers(len(pts))]
         click = Click(int(y), int(x), bool(truth[y, x]))
     clicks = [click]
-    steps = 0 if model is None or loop_clicks <= 0 else int(rng.integers(loop_clicks + 1))
-    for _ in range(steps):
-        assert model is not None  # steps is 0 without one
-        prev = model.correct(hu, prev, spacing, clicks)
-        nxt = error_click(prev, truth)
-        if nxt is None:
-            break
-        clicks.append(nxt)
+    if model is not None and loop_clicks > 0:
+        for _ in range(int(rng.integers(loop_clicks + 1))):
+            prev = model.correct(hu, prev, spacing, clicks)
+            nxt = error_click(prev, truth)
+            if nxt is None:
+                break
+            clicks.append(nxt)
     jitter = rng.normal(0, 6, size=2)
     last = clicks[-1]
     geo = geometry(last.y + jitter[0], last.x + jitter[1], spacing)

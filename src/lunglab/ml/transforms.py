@@ -36,28 +36,25 @@ def train_transforms(patch: int = 160, seed: int = 0, strong: bool = False) -> C
     Returns:
         A seeded ``Compose`` over ``{"image": [1,y,x] float, "label": [1,y,x] int}``.
     """
-    geometric = ([RandAffined(keys=KEYS, prob=0.8, rotate_range=0.45, scale_range=0.3,
-                              shear_range=0.15, mode=("bilinear", "nearest"),
-                              padding_mode="zeros")] if strong else
-                 [RandAffined(keys=KEYS, prob=0.6, rotate_range=0.35, scale_range=0.15,
-                              mode=("bilinear", "nearest"), padding_mode="zeros")])
-    intensity = ([RandGaussianSmoothd(keys="image", sigma_x=(0.4, 1.2), sigma_y=(0.4, 1.2),
-                                      prob=0.3),
-                  RandHistogramShiftd(keys="image", num_control_points=(5, 10), prob=0.3),
-                  RandShiftIntensityd(keys="image", offsets=0.06, prob=0.6),
-                  RandAdjustContrastd(keys="image", gamma=(0.7, 1.4), prob=0.5),
-                  RandGaussianNoised(keys="image", std=0.02, prob=0.4)] if strong else
-                 [RandShiftIntensityd(keys="image", offsets=0.03, prob=0.5),
-                  RandAdjustContrastd(keys="image", gamma=(0.85, 1.15), prob=0.3),
-                  RandGaussianNoised(keys="image", std=0.01, prob=0.3)])
+    blur_and_window = [RandGaussianSmoothd(keys="image", sigma_x=(0.4, 1.2),
+                                           sigma_y=(0.4, 1.2), prob=0.3),
+                       RandHistogramShiftd(keys="image", num_control_points=(5, 10), prob=0.3)]
     t = Compose([
         RandRotate90d(keys=KEYS, prob=0.75, max_k=3, spatial_axes=(0, 1)),
         RandFlipd(keys=KEYS, prob=0.5, spatial_axis=0),
         RandFlipd(keys=KEYS, prob=0.5, spatial_axis=1),
-        *geometric,
+        RandAffined(keys=KEYS, prob=0.8 if strong else 0.6, rotate_range=0.45 if strong else 0.35,
+                    scale_range=0.3 if strong else 0.15, shear_range=0.15 if strong else None,
+                    mode=("bilinear", "nearest"), padding_mode="zeros"),
         SpatialPadd(keys=KEYS, spatial_size=(patch, patch)),
         RandSpatialCropd(keys=KEYS, roi_size=(patch, patch), random_size=False),
-        *intensity,
+        *(blur_and_window if strong else []),
+        RandShiftIntensityd(keys="image", offsets=0.06 if strong else 0.03,
+                            prob=0.6 if strong else 0.5),
+        RandAdjustContrastd(keys="image", gamma=(0.7, 1.4) if strong else (0.85, 1.15),
+                            prob=0.5 if strong else 0.3),
+        RandGaussianNoised(keys="image", std=0.02 if strong else 0.01,
+                           prob=0.4 if strong else 0.3),
         EnsureTyped(keys=KEYS, track_meta=False),
     ])
     t.set_random_state(seed=seed)

@@ -45,7 +45,7 @@ def test_with_an_active_model_the_floor_does_not_apply() -> None:
 def test_radiographs_report_area_in_cm2_and_ct_volume_in_ml() -> None:
     pred, ref = _fields(2)  # lung shifted by two pixels: 2 x 30 pixels more / fewer per lung
     # a radiograph of 0.5 mm pixels: one pixel is 0.0025 cm², no thickness involved
-    xr = summarize([case_metrics(pred, ref, 0.5 * 0.5 / 100.0, "area")])
+    xr = summarize([case_metrics(pred, ref, 0.5 * 0.5 / 100.0, "area")], "area")
     assert "abs_volume_error_ml" not in xr
     lung_px = int((pred == 1).sum()) - int((ref == 1).sum())
     assert xr["abs_area_error_cm2"]["lung"] == round(abs(lung_px) * 0.0025, 4)

@@ -28,14 +28,14 @@ ERROR_KEYS = {"volume": "volume_error_ml", "area": "area_error_cm2"}
 radiograph has no thickness, so a volume would be meaningless)."""
 
 
-def case_metrics(pred: np.ndarray, ref: np.ndarray, voxel_ml: float,
+def case_metrics(pred: np.ndarray, ref: np.ndarray, unit: float,
                  size: str = "volume") -> dict[str, Any]:
     """Dice (1.0 when both are empty) and size error (predicted minus reference) per label.
 
     Args:
         pred: predicted label map.
         ref: reference label map.
-        voxel_ml: size of one voxel in the unit of ``size``: mL for a volume, cm² for an area.
+        unit: size of one voxel in the unit of ``size``: mL for a volume, cm² for an area.
         size: ``volume`` (CT, key ``volume_error_ml``) or ``area`` (radiographs,
             ``area_error_cm2``).
     """
@@ -44,7 +44,7 @@ def case_metrics(pred: np.ndarray, ref: np.ndarray, voxel_ml: float,
         p, r = pred == v, ref == v
         denom = int(p.sum()) + int(r.sum())
         dice[LABEL_KEYS[v]] = 1.0 if denom == 0 else 2 * int((p & r).sum()) / denom
-        err[LABEL_KEYS[v]] = (int(p.sum()) - int(r.sum())) * voxel_ml
+        err[LABEL_KEYS[v]] = (int(p.sum()) - int(r.sum())) * unit
     p, r = pred > 0, ref > 0
     denom = int(p.sum()) + int(r.sum())
     field = 1.0 if denom == 0 else 2 * int((p & r).sum()) / denom
@@ -60,11 +60,11 @@ def _mean(rows: list[dict[str, Any]], key: str, abs_value: bool = False) -> dict
     return out
 
 
-def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def summarize(rows: list[dict[str, Any]], size: str = "volume") -> dict[str, Any]:
     """Mean Dice per label and mean absolute size error per label over cases
-    (``abs_volume_error_ml`` for CT, ``abs_area_error_cm2`` for radiographs)."""
+    (``abs_volume_error_ml`` for CT, ``abs_area_error_cm2`` for radiographs: ``size``)."""
     fields = [r["lung_field_dice"] for r in rows if "lung_field_dice" in r]
-    key = next((k for k in ERROR_KEYS.values() if rows and k in rows[0]), "volume_error_ml")
+    key = ERROR_KEYS[size]
     return {"dice": _mean(rows, "dice"),
             f"abs_{key}": _mean(rows, key, True), "cases": len(rows),
             "lung_field_dice": round(float(np.mean(fields)), 4) if fields else math.nan}
@@ -145,8 +145,8 @@ def compare(cases: Callable[[], Any], new_model: str, active_model: str | None,
             row["change"] = ("improved" if delta > CASE_DELTA else
                              "worsened" if delta < -CASE_DELTA else "same")
         per_case.append(row)
-    new_s = summarize(new_rows)
-    old_s = summarize(old_rows) if seg_old is not None else None
+    new_s = summarize(new_rows, size)
+    old_s = summarize(old_rows, size) if seg_old is not None else None
     return {"new": new_s, "active": old_s, "active_model": old_name, "per_case": per_case,
             "improved": [r["study_id"] for r in per_case if r.get("change") == "improved"],
             "worsened": [r["study_id"] for r in per_case if r.get("change") == "worsened"],
