@@ -14,7 +14,7 @@ consolidation [-300, 100]); a positive click sets the grown region to lesion, a 
 clears it.
 
     nice -n 10 .venv/bin/python bench/interactive.py [--model path.pt] [--clicks 10]
-        [--set medseg-val|coronacases]
+        [--set medseg-val|coronacases] [--per-slice]
 
 ``--set coronacases``: a second held-out set that neither model (nor any choice made for them)
 has seen: 40 slices of the ten ``coronacases`` volumes in ``unlabeled_pseudo/`` (other patients,
@@ -53,18 +53,32 @@ def dice(a: np.ndarray, b: np.ndarray) -> float:
     return 1.0 if s == 0 else float(2 * (a & b).sum() / s)
 
 
-def run(method: str, cases: list, n_clicks: int, model) -> dict:
+def clicked_region(pred: np.ndarray, truth: np.ndarray, y: int, x: int, positive: bool
+                   ) -> np.ndarray:
+    """The error component (miss for a positive click, false lesion for a negative) at ``(y, x)``."""
+    from scipy.ndimage import label
+
+    comp, _ = label((truth & ~pred) if positive else (pred & ~truth))
+    return comp == comp[y, x]
+
+
+def run(method: str, cases: list, n_clicks: int, model, per_slice: bool = False) -> dict:
+    """Simulate the reader with ``method`` on every case; ``per_slice`` adds each slice's curve and,
+    per click, its sign, the clicked error region's size (pixels) and the fraction of that region
+    the click fixed (the diagnosis behind docs/models.md's Smart click notes)."""
     from lunglab.ml.click_sim import error_click
 
-    curves, lat = [], []
+    curves, lat, slices = [], [], []
     for hu, truth, start in cases:
         pred, clicks, curve = start.copy(), [], [dice(start, truth)]
+        steps = []
         for _ in range(n_clicks):
             c = error_click(pred, truth)
             if c is None:
                 curve.append(curve[-1])
                 continue
             clicks.append(c)
+            err_region = clicked_region(pred, truth, c.y, c.x, c.positive) if per_slice else None
             t0 = time.perf_counter()
             if method == "smart_click":
                 pred = model.correct(hu, pred, (0.75, 0.75), clicks)
@@ -73,13 +87,21 @@ def run(method: str, cases: list, n_clicks: int, model) -> dict:
                 pred = pred | region if c.positive else pred & ~region
             lat.append(time.perf_counter() - t0)
             curve.append(dice(pred, truth))
+            if err_region is not None:
+                steps.append({"positive": c.positive, "region_px": int(err_region.sum()),
+                              "fixed": round(float((pred == truth)[err_region].mean()), 2)})
         curves.append(curve)
+        if per_slice:
+            slices.append({"dice": [round(float(v), 3) for v in curve], "clicks": steps})
     mean = np.mean(curves, axis=0)
-    return {"method": method, "slices": len(cases),
-            "dice_after_clicks": [round(float(v), 3) for v in mean],
-            "latency_p50_s": round(float(np.percentile(lat, 50)), 4) if lat else None,
-            "latency_p95_s": round(float(np.percentile(lat, 95)), 4) if lat else None,
-            "clicks_made": len(lat)}
+    out = {"method": method, "slices": len(cases),
+           "dice_after_clicks": [round(float(v), 3) for v in mean],
+           "latency_p50_s": round(float(np.percentile(lat, 50)), 4) if lat else None,
+           "latency_p95_s": round(float(np.percentile(lat, 95)), 4) if lat else None,
+           "clicks_made": len(lat)}
+    if per_slice:
+        out["per_slice"] = slices
+    return out
 
 
 def coronacases_slices(n: int = 40, seed: int = 7) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -111,6 +133,9 @@ def main() -> None:
     p.add_argument("--set", default="medseg-val", choices=("medseg-val", "coronacases"),
                    help="held-out slices: the labelled validation slices, or 40 pseudo-labelled "
                         "coronacases slices (see the docstring)")
+    p.add_argument("--per-slice", action="store_true",
+                   help="add each slice's curve and, per click, the clicked error region's size "
+                        "and the fraction of it the click fixed")
     a = p.parse_args()
     import torch
 
@@ -141,7 +166,7 @@ def main() -> None:
             cases.append((item.hu, item.labels > 0, np.isin(proposal[0], (2, 3))))
     model = ClickModel.load(a.model)
     for method in ("smart_click", "region_grow"):
-        out = run(method, cases, a.clicks, model)
+        out = run(method, cases, a.clicks, model, a.per_slice)
         out.update(set=a.set, ids=ids, goal={"dice_after_5": 0.85, "p95_s": 1.0})
         print(json.dumps(out), flush=True)
     print("reproduce: .venv/bin/python " + " ".join(sys.argv), file=sys.stderr)
