@@ -55,7 +55,8 @@ def dice(a: np.ndarray, b: np.ndarray) -> float:
 
 def clicked_region(pred: np.ndarray, truth: np.ndarray, y: int, x: int, positive: bool
                    ) -> np.ndarray:
-    """The error component (miss for a positive click, false lesion for a negative) at ``(y, x)``."""
+    """The error component at ``(y, x)``: a miss for a positive click, a false lesion for a
+    negative one."""
     from scipy.ndimage import label
 
     comp, _ = label((truth & ~pred) if positive else (pred & ~truth))
