@@ -25,7 +25,9 @@ def test_train_compare_promote_preannotate_rollback(app, admin_api):
     assert job["kind"] == "train" and len(run["val_study_ids"]) == 1
     assert len(run["data_snapshot"]) == 2
     done = wait_job(admin_api, job["id"])
-    assert done["state"] == "succeeded", admin_api.get(f"/api/jobs/{job['id']}/log").text
+    log = admin_api.get(f"/api/jobs/{job['id']}/log").text
+    assert done["state"] == "succeeded", log
+    assert "smart click: fine-tuned on" in log and "(3 iterations" in log  # issue 18
     view = admin_api.get(f"/api/training/jobs/{job['id']}").json()
     assert view["curves"]["epoch"] == [1, 2] and len(view["curves"]["loss"]) == 2
     assert set(view["curves"]["val_dice"]) == {"lung", "ggo", "consolidation"}
@@ -56,11 +58,14 @@ def test_train_compare_promote_preannotate_rollback(app, admin_api):
     assert versions[0]["model_name"] == v1["name"]
     # a second run starts from the active version, on the same frozen validation studies
     r = admin_api.post(f"/api/projects/{pid}/training",
-                       json={**TINY, "epochs": 1, "from_scratch": False})
+                       json={**TINY, "epochs": 1, "from_scratch": False,
+                             "smartclick_iterations": 0})
     run2 = r.json()["run"]
     assert run2["val_study_ids"] == run["val_study_ids"]
     assert run2["params"]["base_version_id"] == v1["id"]
     assert wait_job(admin_api, r.json()["job"]["id"])["state"] == "succeeded"
+    log = admin_api.get(f"/api/jobs/{r.json()['job']['id']}/log").text
+    assert "smart click: not fine-tuned (smartclick_iterations 0)" in log
     v2 = admin_api.get(f"/api/projects/{pid}/models").json()["data"][0]
     assert v2["base_version_id"] == v1["id"]
     assert [x["id"] for x in v2["lineage"]] == [v2["id"], v1["id"]]
@@ -146,6 +151,8 @@ def test_training_needs_approved_data(app, admin_api):
     assert r.status_code == 422 and "at least two studies" in r.json()["detail"]
     r = admin_api.post(f"/api/projects/{pid}/training", json={**TINY, "epochs": 0})
     assert r.status_code == 422
+    r = admin_api.post(f"/api/projects/{pid}/training", json={**TINY, "smartclick_iterations": -1})
+    assert r.status_code == 422 and "smartclick_iterations" in r.text
 
 
 def test_train_job_under_ddp_with_two_gloo_processes(app, admin_api):

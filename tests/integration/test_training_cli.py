@@ -31,7 +31,7 @@ def test_train_list_promote_rollback_export(app, admin_api, settings, tmp_path, 
 
     r = run("train", "--project", "cli-train", "--epochs", "1", "--from-scratch",
             "--arch", "unet2d-small", "--patch", "32", "--slices-per-epoch", "8",
-            "--batch-size", "4", "--device", "cpu")
+            "--batch-size", "4", "--device", "cpu", "--smartclick-iterations", "2")
     assert r.returncode == 0, r.output
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["state"] == "succeeded" and out["result"]["epochs"] == 1

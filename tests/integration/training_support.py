@@ -8,7 +8,8 @@ from tests.helpers import add_study, wait_job  # noqa: F401  (wait_job: used by 
 
 SHAPE = (6, 32, 40)
 TINY = {"epochs": 2, "from_scratch": True, "arch": "unet2d-small", "patch": 32, "batch_size": 4,
-        "slices_per_epoch": 8, "val_slices_per_case": 2, "device": "cpu", "seed": 0}
+        "slices_per_epoch": 8, "val_slices_per_case": 2, "device": "cpu", "seed": 0,
+        "smartclick_iterations": 3}
 
 
 def lung_labels(shape=SHAPE, lesion: bool = True) -> np.ndarray:  # type: ignore[no-untyped-def]

@@ -70,6 +70,9 @@ def train(
     patch: Annotated[int, typer.Option(help="Training patch size in pixels.")] = 160,
     world_size: Annotated[int, typer.Option(help="DDP processes (one per GPU with cuda).")]
     = 1,
+    smartclick_iterations: Annotated[int | None, typer.Option(
+        help="CT runs: iterations of the Smart click fine-tune after training (default 25 per "
+             "epoch, at most 150; 0: none).")] = None,
     resume: Annotated[int | None, typer.Option(help="Resume this failed run id instead.")] = None,
     modality: Annotated[str, typer.Option(help="ct, or xr: a chest-radiograph model from the "
                                           "approved radiographs (docs/radiographs.md).")]
@@ -95,7 +98,8 @@ def train(
                       "seed": seed, "base_version_id": base, "arch": arch,
                       "from_scratch": from_scratch,
                       "slices_per_epoch": slices_per_epoch, "batch_size": batch_size,
-                      "patch": patch, "world_size": world_size, "modality": modality}
+                      "patch": patch, "world_size": world_size, "modality": modality,
+                      "smartclick_iterations": smartclick_iterations}
             run, job = training.start_training(db, admin, pid, params, settings, runner)
             run_id = run.id
         job_id = job.id

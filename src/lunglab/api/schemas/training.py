@@ -34,6 +34,10 @@ class TrainCreate(BaseModel):
     modality: Literal["ct", "xr"] = Field("ct", description="ct: the CT model; xr: a chest "
                                           "radiograph model from the approved radiographs "
                                           "(from scratch unless one is active)")
+    smartclick_iterations: int | None = Field(
+        None, ge=0, le=5000, strict=True,
+        description="CT runs: iterations of the Smart click model's fine-tune after training "
+                    "(default: 25 per epoch, at most 150; 0: no fine-tune)")
     xr_grid: int = Field(256, ge=64, le=1024, strict=True, description="radiographs only: "
                          "the square size, in pixels, the whole image is resized to")
 

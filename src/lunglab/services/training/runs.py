@@ -38,7 +38,8 @@ def _check_params(params: dict[str, Any]) -> dict[str, Any]:
     for key, lo, hi in (("epochs", 1, 1000), ("batch_size", 1, 256),
                         ("slices_per_epoch", 1, 10**6), ("patch", 32, 1024),
                         ("cache_cases", 1, 64), ("val_slices_per_case", 1, 512),
-                        ("world_size", 1, 16), ("xr_grid", 64, 1024)):
+                        ("world_size", 1, 16), ("xr_grid", 64, 1024),
+                        ("smartclick_iterations", 0, 5000)):
         if p.get(key) is not None and not lo <= int(p[key]) <= hi:
             raise InvalidInput(f"{key} must be between {lo} and {hi}")
     if p.get("time_budget_s") is not None and float(p["time_budget_s"]) <= 0:
@@ -58,9 +59,11 @@ def start_training(db: Session, user: User, project_id: int, params: dict[str, A
             else the shipped model), ``from_scratch`` (random initial weights), ``epochs``,
             ``time_budget_s``, ``device``, ``seed``, ``arch`` (from scratch only),
             ``batch_size``, ``patch``, ``lr``, ``slices_per_epoch``, ``val_slices_per_case``,
-            ``cache_cases``, ``modality`` (``ct``, or ``xr`` for the project's approved chest
-            radiographs: the 2D radiograph recipe of :mod:`lunglab.ml.radiograph`, which starts
-            from the active radiograph model or, as none is shipped, from scratch).
+            ``cache_cases``, ``smartclick_iterations`` (the Smart click fine-tune after a CT
+            run; default 25 per epoch, at most 150; 0: none), ``modality`` (``ct``, or ``xr``
+            for the project's approved chest radiographs: the 2D radiograph recipe of
+            :mod:`lunglab.ml.radiograph`, which starts from the active radiograph model or, as
+            none is shipped, from scratch).
 
     Returns:
         The run and its queued job (the caller hands the job to the runner).

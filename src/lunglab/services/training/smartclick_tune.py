@@ -74,9 +74,20 @@ def fine_tune_smartclick(store: VolumeStore, refs: list[CaseRef], weights_key: s
 
 
 def tune_smartclick(ctx: Any, store: VolumeStore, refs: list[CaseRef], mv_id: int,
-                    base: Any, epochs: int) -> None:
+                    base: Any, epochs: int, iterations: int | None = None) -> None:
     """The train job's step: fine-tune beside model version ``mv_id`` (starting from the Smart
-    click weights of ``base``, the run's base version, when it has some); a failure only logs."""
+    click weights of ``base``, the run's base version, when it has some); a failure only logs.
+
+    Args:
+        iterations: the run's ``smartclick_iterations``; None: 25 per epoch, at most
+            :data:`ITERATIONS`; 0: no fine-tune (with the new automatic model active, Smart
+            click uses the shipped click model).
+    """
+    if iterations is None:
+        iterations = min(ITERATIONS, 25 * max(1, epochs))
+    if int(iterations) <= 0:
+        ctx.log("smart click: not fine-tuned (smartclick_iterations 0)")
+        return
     from lunglab.db.models_training import ModelVersion
     from lunglab.db.session import session_scope
     from lunglab.services.jobs import job_row
@@ -86,7 +97,7 @@ def tune_smartclick(ctx: Any, store: VolumeStore, refs: list[CaseRef], mv_id: in
             key = job_row(db, ModelVersion, mv_id).weights_key
         prev = smartclick_key(base.weights_key) if base is not None else None
         init = str(store.local_path(prev)) if prev and store.exists(prev) else None
-        fine_tune_smartclick(store, refs, key, base=init,
-                             iterations=min(ITERATIONS, 25 * max(1, epochs)), log=ctx.log)
+        fine_tune_smartclick(store, refs, key, base=init, iterations=int(iterations),
+                             log=ctx.log)
     except Exception as exc:
         ctx.log(f"smart click fine-tune skipped: {exc}")

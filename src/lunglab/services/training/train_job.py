@@ -167,7 +167,8 @@ def run_train(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     else:
         ctx.log(f"registered {mv_name} (candidate); comparing with "
                 f"{active_name or 'the shipped model'}")
-        tune_smartclick(ctx, store, train_refs, mv_id, base, int(p.get("epochs", 1)))  # issue 18
+        tune_smartclick(ctx, store, train_refs, mv_id, base, int(p.get("epochs", 1)),  # issue 18
+                        iterations=p.get("smartclick_iterations"))
         segmenter, floor, size = None, None, "volume"
     ctx.progress(0.9, "evaluating on the frozen validation set")
     comparison = compare(lambda: _val_cases(ctx.url, store, p["val_snapshot"]), new_path,
