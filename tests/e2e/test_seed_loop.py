@@ -171,6 +171,8 @@ def test_one_admin_walks_the_whole_loop(demo_server, chromium) -> None:  # type:
     page.wait_for_function("document.querySelector('#run-state').textContent.startsWith('succeeded')",
                            timeout=600_000)
     page.locator("#comparison").wait_for(timeout=120_000)
+    log = page.inner_text("#run-log")  # the Smart click step ran (on by default)
+    assert "smart click: fine-tuned on" in log or "smart click: no lesion slices" in log, log
     shot(page, 4, "training")
 
     # 5. promote the candidate (with a written reason if the tiny run fails the gate)

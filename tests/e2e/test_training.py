@@ -56,6 +56,8 @@ def test_train_compare_promote_preannotate_rollback(page, chromium, server: Serv
                    ("#train-val-slices", "2")):
         page.fill(sel, v)
     page.select_option("#train-device", "cpu")
+    assert page.is_checked("#train-smartclick")  # on by default; this run leaves it out
+    page.uncheck("#train-smartclick")
     page.click("#train-start")
     page.wait_for_url("**/training/jobs/*")
     page.locator("#run-state").wait_for()
@@ -75,6 +77,7 @@ def test_train_compare_promote_preannotate_rollback(page, chromium, server: Serv
     comp = page.inner_text("#comparison")
     assert "lung" in comp and "improved" in comp and "worsened" in comp
     assert "epoch" in page.inner_text("#run-log").lower()
+    assert "smart click: not fine-tuned" in page.inner_text("#run-log")
     run = page.evaluate("window.__training.run")
     mid = run["model_version_id"]
     model = api.get(f"/api/models/{mid}").json()

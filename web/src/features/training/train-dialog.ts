@@ -30,6 +30,10 @@ async function trainDialog(pid: number): Promise<void> {
   const vspc = num("train-val-slices", "8", { min: 1, max: 512 });
   const seed = num("train-seed", "0");
   const scratch = h("input", { type: "checkbox", id: "train-scratch" });
+  // CT runs also fine-tune the Smart click model on the run's lesion slices (issue 18)
+  const smart = h("input", { type: "checkbox", id: "train-smartclick", checked: true,
+    title: "After training, fine-tune the Smart click model on the run's lesion slices (25 iterations per epoch, at most 150)" });
+  const smartRow = h("tr", {}, h("td", {}, "Fine-tune Smart click too"), h("td", {}, smart));
   const msg = h("p", { class: "error", id: "train-error" });
   const intro = h("p", { id: "train-intro" });
   const missing = h("p", { class: "error", id: "train-missing" });
@@ -46,6 +50,7 @@ async function trainDialog(pid: number): Promise<void> {
     missing.textContent = m === "xr" ? `Approve ${2 - n} more radiograph${2 - n === 1 ? "" : "s"} to train (${n} of 2): open a radiograph, paint the lung fields and ` +
       "opacities, save, “Submit for review”, then “Approve” on its review page." : trainingMissing(n);
     missing.hidden = n >= 2; (start as HTMLButtonElement).disabled = n < 2;
+    smartRow.hidden = m === "xr";
   };
   modality.addEventListener("change", update);
   update();
@@ -53,6 +58,7 @@ async function trainDialog(pid: number): Promise<void> {
     const body: Record<string, unknown> = { modality: modality.value, epochs: Number(epochs.value), time_budget_s: Number(budget.value), device: device.value,
       slices_per_epoch: Number(spe.value), val_slices_per_case: Number(vspc.value), seed: Number(seed.value), from_scratch: scratch.checked };
     if (base.value) body.base_version_id = Number(base.value);
+    if (modality.value === "ct" && !smart.checked) body.smartclick_iterations = 0;
     try {
       const r = await api.startTraining(pid, body);
       close(); navigate(`/training/jobs/${r.job.id}`);
@@ -62,7 +68,8 @@ async function trainDialog(pid: number): Promise<void> {
     h("h2", {}, "Train a new model version"), intro,
     h("table", { class: "form" }, h("tbody", {},
       ...([["Train", modality], ["Base model", base], ["Epochs", epochs], ["Time budget (s)", budget], ["Device", device], ["Slices per epoch", spe],
-        ["Validation slices per case", vspc], ["Seed", seed], ["From scratch", scratch]] as [string, HTMLElement][]).map(([t, e]) => h("tr", {}, h("td", {}, t), h("td", {}, e))))),
+        ["Validation slices per case", vspc], ["Seed", seed], ["From scratch", scratch]] as [string, HTMLElement][]).map(([t, e]) => h("tr", {}, h("td", {}, t), h("td", {}, e))),
+      smartRow)),
     missing, msg,
     h("div", { class: "buttons" }, start, h("button", { id: "train-cancel", onclick: () => close() }, "Cancel")));
   const close = showModal(dlg);
