@@ -52,12 +52,13 @@ class Click:
     positive: bool = True
 
 
-def build_click_net() -> torch.nn.Module:
-    """The interactive network: a small MONAI 2D UNet, 4 inputs, 1 logit."""
+def build_click_net(channels: tuple[int, ...] = CHANNELS) -> torch.nn.Module:
+    """The interactive network: a small MONAI 2D UNet, 4 inputs, 1 logit (``channels`` per
+    level; a checkpoint records its own, see :meth:`ClickModel.load`)."""
     from monai.networks.nets import UNet
 
     return UNet(spatial_dims=2, in_channels=IN_CHANNELS, out_channels=1,
-                channels=CHANNELS, strides=(2,) * (len(CHANNELS) - 1), num_res_units=1,
+                channels=tuple(channels), strides=(2,) * (len(channels) - 1), num_res_units=1,
                 norm="batch")
 
 
@@ -167,15 +168,17 @@ class ClickModel:
         if not p.is_file():
             raise FileNotFoundError(f"interactive model weights not found: {p}")
         ckpt = torch.load(p, map_location="cpu", weights_only=False)
-        net = build_click_net()
+        net = build_click_net(tuple(ckpt.get("meta", {}).get("channels") or CHANNELS))
         net.load_state_dict({k: v.float() for k, v in ckpt["state_dict"].items()})
         return cls(net, ckpt.get("meta", {}))
 
     def predict_crop(self, x: np.ndarray) -> np.ndarray:
         """Probabilities ``[CROP_PX, CROP_PX]`` for one network input ``[4, H, W]``."""
+        first = next(self.net.parameters(), None)
+        device = first.device if first is not None else torch.device("cpu")
         with torch.inference_mode():
-            logits = self.net(torch.from_numpy(x[None]))
-        return torch.sigmoid(logits)[0, 0].numpy()
+            logits = self.net(torch.from_numpy(x[None]).to(device))
+        return torch.sigmoid(logits)[0, 0].cpu().numpy()
 
     def correct(self, hu: np.ndarray, lesion: np.ndarray, spacing_yx: tuple[float, float],
                 clicks: list[Click], local: bool = True) -> np.ndarray:

@@ -23,8 +23,8 @@ import torch
 from lunglab.ml.click_sim import error_click
 from lunglab.ml.dataset import MEDSEG_PIXEL_MM, list_ids, load_slice, medseg_dir, split_ids
 from lunglab.ml.interactive import (
-    CROP_PX, Click, ClickModel, build_click_net, component_at, geometry, network_input, sample,
-    save_checkpoint,
+    CHANNELS, CROP_PX, Click, ClickModel, build_click_net, component_at, geometry,
+    network_input, sample, save_checkpoint,
 )
 
 
@@ -52,6 +52,10 @@ class ClickTrainConfig:
     """At most this many of the network's own answers, each followed by the reader's next click,
     before the trained click (DeepEdit's click loop; uniform 0..n). The reader of
     ``bench/interactive.py`` clicks up to ten times, so later clicks meet several click maps."""
+    channels: list[int] = field(default_factory=lambda: list(CHANNELS))
+    """The UNet's channels per level when training from scratch (``init`` keeps its own)."""
+    device: str = "cpu"
+    """``cpu`` or ``cuda``: where the network trains (samples are drawn on the CPU)."""
     extra: list[tuple[np.ndarray, np.ndarray, float]] = field(default_factory=list, repr=False)
 
 
@@ -207,7 +211,13 @@ def train_click_model(cfg: ClickTrainConfig, out: Path, log=print) -> dict:
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     labelled, pseudo = load_training_slices(cfg)
-    net = ClickModel.load(cfg.init).net if cfg.init else build_click_net()
+    if cfg.init:  # the starting weights bring their own channels
+        base = ClickModel.load(cfg.init)
+        net, cfg.channels = base.net, list(base.meta.get("channels") or CHANNELS)
+    else:
+        net = build_click_net(tuple(cfg.channels))
+    dev = torch.device(cfg.device)
+    net = net.to(dev)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.iterations,
                                                 pct_start=0.1)
@@ -225,8 +235,9 @@ def train_click_model(cfg: ClickTrainConfig, out: Path, log=print) -> dict:
             ys.append(y)
             ws.append(1.0 + cfg.error_weight * w)
         net.train()
-        loss = dice_bce(net(torch.from_numpy(np.stack(xs))), torch.from_numpy(np.stack(ys)),
-                        torch.from_numpy(np.stack(ws)) if cfg.error_weight else None)
+        loss = dice_bce(net(torch.from_numpy(np.stack(xs)).to(dev)),
+                        torch.from_numpy(np.stack(ys)).to(dev),
+                        torch.from_numpy(np.stack(ws)).to(dev) if cfg.error_weight else None)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -240,7 +251,7 @@ def train_click_model(cfg: ClickTrainConfig, out: Path, log=print) -> dict:
                 project_slices=len(cfg.extra),
                 seconds=round(time.time() - start), final_loss=float(np.mean(losses[-100:])))
     net.eval()
-    save_checkpoint(net, out, meta)
+    save_checkpoint(net.cpu(), out, meta)
     return meta
 
 
@@ -259,11 +270,15 @@ def main() -> None:
     ap.add_argument("--init", default=None, help="start from these click-model weights")
     ap.add_argument("--starts", default=None, help=".npz of automatic proposals per training "
                     "id (made with the shipped automatic model when the file is missing)")
+    ap.add_argument("--channels", default=",".join(map(str, CHANNELS)),
+                    help="UNet channels per level, from scratch only (e.g. 32,64,128,256)")
+    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args()
     cfg = ClickTrainConfig(iterations=a.iterations, batch_size=a.batch_size, seed=a.seed,
                            threads=a.threads, lr=a.lr, init=a.init, error_weight=a.error_weight,
-                           starts=a.starts, loop_clicks=a.loop_clicks)
+                           starts=a.starts, loop_clicks=a.loop_clicks,
+                           channels=[int(c) for c in a.channels.split(",")], device=a.device)
     print(train_click_model(cfg, a.out, log=lambda m: print(m, flush=True)))
 
 

@@ -9,7 +9,7 @@ import torch
 from lunglab.ml.click_sim import error_click
 from lunglab.ml.interactive import (
     CROP_PX, MODEL_MM, NEGATIVE_DISC_MM, WEIGHTS_DIR, DEFAULT_CLICK_MODEL, Click, ClickModel,
-    click_map, geometry, lesion_classes, network_input, paste,
+    build_click_net, click_map, geometry, lesion_classes, network_input, paste,
 )
 from lunglab.ml.interactive_3d import correct_3d
 
@@ -200,3 +200,28 @@ def test_training_samples_carry_up_to_loop_clicks_plus_one_clicks():
         assert loops < 4 or np.mean(counts) > 2, counts
     counts = [clicks_in(make_sample((hu, truth, 0.75), rng, None, 4)[0]) for _ in range(10)]
     assert max(counts) == 1  # no network yet: one click
+
+
+def test_a_wider_click_network_trains_saves_and_loads_with_its_channels(tmp_path):
+    from lunglab.ml.interactive_train import ClickTrainConfig, train_click_model
+
+    hu = np.full((96, 96), -860.0, np.float32)
+    truth = disc(hu.shape, 48, 48, 12)
+    hu[truth] = -500.0
+    out = tmp_path / "wide.pt"
+    cfg = ClickTrainConfig(iterations=2, batch_size=2, replay_medseg=False, loop_clicks=0,
+                           extra=[(hu, truth, 0.75)], channels=[8, 16, 32])
+    meta = train_click_model(cfg, out, log=lambda m: None)
+    assert meta["channels"] == [8, 16, 32]
+    model = ClickModel.load(out)
+    n = sum(p.numel() for p in model.net.parameters())
+    assert n == sum(p.numel() for p in build_click_net((8, 16, 32)).parameters())
+    assert n != sum(p.numel() for p in build_click_net().parameters())
+    # fine-tuning from it keeps its channels, whatever the config says
+    meta2 = train_click_model(ClickTrainConfig(iterations=1, batch_size=2, replay_medseg=False,
+                                               init=str(out), extra=[(hu, truth, 0.75)]),
+                              tmp_path / "tuned.pt", log=lambda m: None)
+    assert meta2["channels"] == [8, 16, 32]
+    prob = ClickModel.load(tmp_path / "tuned.pt").correct(hu, np.zeros_like(truth), (0.75, 0.75),
+                                                         [Click(48, 48, True)])
+    assert prob.shape == hu.shape and prob[48, 48]
