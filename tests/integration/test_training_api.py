@@ -65,8 +65,18 @@ def test_train_compare_promote_preannotate_rollback(app, admin_api):
     assert run2["params"]["base_version_id"] == v1["id"]
     assert wait_job(admin_api, r.json()["job"]["id"])["state"] == "succeeded"
     log = admin_api.get(f"/api/jobs/{r.json()['job']['id']}/log").text
-    assert "smart click: not fine-tuned (smartclick_iterations 0)" in log
+    assert "smart click: not fine-tuned (smartclick_iterations 0); keeps the click model of " \
+        f"{v1['name']}" in log, log
     v2 = admin_api.get(f"/api/projects/{pid}/models").json()["data"][0]
+    from lunglab.db.models_training import ModelVersion
+    from lunglab.db.session import session_scope
+    from lunglab.services.training.smartclick_tune import smartclick_key
+
+    with session_scope(app.state.settings.resolved_database_url) as db:
+        keys = [smartclick_key(db.get(ModelVersion, v["id"]).weights_key) for v in (v1, v2)]
+    store = app.state.store
+    assert all(store.exists(k) for k in keys)  # v2 carries v1's click model unchanged
+    assert store.checksum(keys[0]) == store.checksum(keys[1])
     assert v2["base_version_id"] == v1["id"]
     assert [x["id"] for x in v2["lineage"]] == [v2["id"], v1["id"]]
     assert v2["comparison"]["active_model"] == v1["name"]

@@ -80,23 +80,28 @@ def tune_smartclick(ctx: Any, store: VolumeStore, refs: list[CaseRef], mv_id: in
 
     Args:
         iterations: the run's ``smartclick_iterations``; None: 25 per epoch, at most
-            :data:`ITERATIONS`; 0: no fine-tune (with the new automatic model active, Smart
-            click uses the shipped click model).
+            :data:`ITERATIONS`; 0: no fine-tune: the base version's click model, when it has
+            one, is stored beside the new model unchanged (else Smart click uses the shipped
+            one while the new model is active).
     """
-    if iterations is None:
-        iterations = min(ITERATIONS, 25 * max(1, epochs))
-    if int(iterations) <= 0:
-        ctx.log("smart click: not fine-tuned (smartclick_iterations 0)")
-        return
     from lunglab.db.models_training import ModelVersion
     from lunglab.db.session import session_scope
     from lunglab.services.jobs import job_row
 
+    if iterations is None:
+        iterations = min(ITERATIONS, 25 * max(1, epochs))
     try:
         with session_scope(ctx.url) as db:
             key = job_row(db, ModelVersion, mv_id).weights_key
         prev = smartclick_key(base.weights_key) if base is not None else None
         init = str(store.local_path(prev)) if prev and store.exists(prev) else None
+        if int(iterations) <= 0:
+            if init:
+                store.put_file(smartclick_key(key), Path(init))
+            ctx.log("smart click: not fine-tuned (smartclick_iterations 0); " +
+                    (f"keeps the click model of {base.name}" if init else
+                     "the shipped click model serves this model"))
+            return
         fine_tune_smartclick(store, refs, key, base=init, iterations=int(iterations),
                              log=ctx.log)
     except Exception as exc:
