@@ -45,6 +45,14 @@ def main() -> None:
                    help="--kfold: mean-teacher weight on the unlabelled slices (0: off)")
     p.add_argument("--strong-augment", action="store_true",
                    help="--kfold: stronger geometric and intensity augmentation")
+    p.add_argument("--batch-dice", action="store_true",
+                   help="--kfold: Dice over the whole batch per class instead of per sample")
+    p.add_argument("--model-mm", type=float, default=None,
+                   help="--kfold: the network's pixel size in mm (default: the recipe's)")
+    p.add_argument("--patch", type=int, default=None,
+                   help="--kfold: training patch in pixels (default: the recipe's)")
+    p.add_argument("--out-dir", type=Path, default=None,
+                   help="--kfold: keep the fold checkpoints here (fold<N>.pt)")
     p.add_argument("--folds", default="",
                    help="--kfold: only these folds (comma list), e.g. two processes in parallel")
     p.add_argument("--json", type=Path, default=None, help="--kfold: also write the result here")
@@ -93,14 +101,21 @@ def kfold(a: argparse.Namespace) -> None:
     torch.set_num_threads(a.threads)
     cfg = TrainConfig(arch=a.arch, iterations=a.iterations, seed=a.seed,
                       pseudo_fraction=a.pseudo_fraction, pseudo_until=a.pseudo_until,
-                      consistency=a.consistency, strong_augment=a.strong_augment)
+                      consistency=a.consistency, strong_augment=a.strong_augment,
+                      batch_dice=a.batch_dice)
+    if a.model_mm is not None:
+        cfg.model_mm = a.model_mm
+    if a.patch is not None:
+        cfg.patch = a.patch
     start = time.perf_counter()
     only = [int(f) for f in a.folds.split(",") if f.strip()] or None
     res = cross_validate(cfg, k=a.kfold, seed=a.seed, tta=False if a.no_tta else None,
-                         only=only)
+                         only=only, out_dir=a.out_dir)
     print(f"{a.kfold}-fold cross-validation, recipe {a.arch}, {a.iterations} iterations, "
           f"batch {cfg.batch_size}, seed {a.seed}, TTA {'off' if a.no_tta else 'on'}, "
           f"augmentation {'strong' if a.strong_augment else 'standard'}, "
+          f"{cfg.model_mm} mm pixels, patch {cfg.patch}, "
+          f"Dice {'per batch' if a.batch_dice else 'per sample'}, "
           f"{time.perf_counter() - start:.0f} s")
     if a.json is not None:
         a.json.write_text(json.dumps({"folds": res["folds"], "argv": sys.argv}))

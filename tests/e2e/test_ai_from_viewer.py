@@ -106,6 +106,9 @@ def test_conflict_dialog_names_the_other_reader_and_keeps_edit_on_top(page, serv
     saved = api.labels(mine, server.shape)
     assert saved[zt, 101, 101] == 3  # rita's edit kept
     assert saved[z, 250, 286] == 2  # and mine on top of it
+    # no banner is left offering rita's version (or ours) once our own save is in: the page
+    # re-checks right after it saves
+    page.wait_for_function("document.querySelector('#new-version-banner').hidden", timeout=10_000)
     # the same user in another tab, seen without a reload: the banner names it
     again = saved.copy()
     again[zt, 110:112, 110:112] = 1

@@ -53,6 +53,9 @@ class TrainConfig(SliceModelConfig):
     ema_decay: float = 0.99
     strong_augment: bool = False
     """Stronger geometric and intensity augmentation (:func:`train_transforms` ``strong``)."""
+    batch_dice: bool = False
+    """Dice over the whole batch per class instead of per sample: a patch without
+    consolidation then no longer makes any consolidation prediction cost a full Dice term."""
 
 
 def make_split(config: TrainConfig) -> TrainConfig:
@@ -90,7 +93,7 @@ def train(config: TrainConfig, out_path: Path, device: str = "cpu", log_every: i
     prng = np.random.default_rng(config.seed + 1)  # keeps the expert draws of a run unchanged
     model = build_model(config.arch).to(device)
     loss_fn = DiceCELoss(to_onehot_y=True, softmax=True, include_background=False,
-                         lambda_dice=1.0, lambda_ce=1.0)
+                         lambda_dice=1.0, lambda_ce=1.0, batch=config.batch_dice)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, pct_start=0.05,
                                                 total_steps=config.iterations)
@@ -174,6 +177,8 @@ def main(argv: list[str] | None = None) -> None:
                    help="mean-teacher weight on the unlabelled slices (0: off)")
     p.add_argument("--strong-augment", action="store_true",
                    help="stronger geometric and intensity augmentation")
+    p.add_argument("--batch-dice", action="store_true",
+                   help="Dice over the whole batch per class instead of per sample")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--device", default="cpu")
     p.add_argument("--out", type=Path, required=True)
@@ -185,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
                       batch_size=a.batch_size, patch=a.patch, lr=a.lr, seed=a.seed,
                       val_fraction=a.val_fraction, pseudo_fraction=a.pseudo_fraction,
                       pseudo_until=a.pseudo_until, consistency=a.consistency,
-                      strong_augment=a.strong_augment)
+                      strong_augment=a.strong_augment, batch_dice=a.batch_dice)
     meta = train(cfg, a.out, a.device)
     if a.onnx:
         from lunglab.ml.checkpoints import export_onnx

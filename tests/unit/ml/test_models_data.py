@@ -61,3 +61,22 @@ def test_training_is_deterministic(tmp_path):
 
     a, b = run("a.pt"), run("b.pt")
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@needs_data
+def test_batch_dice_changes_the_loss_and_is_recorded(tmp_path):
+    import json
+
+    from lunglab.ml.train import TrainConfig, train
+
+    def run(name: str, batch_dice: bool) -> dict:
+        cfg = TrainConfig(arch="unet2d-small", iterations=2, batch_size=2, patch=64, seed=3,
+                          train_ids=["0", "1"], val_ids=["2"], batch_dice=batch_dice)
+        train(cfg, tmp_path / name, log_every=1)
+        return torch.load(tmp_path / name, weights_only=True)
+
+    per_sample, per_batch = run("a.pt", False), run("b.pt", True)
+    assert json.loads(per_batch["meta_json"])["config"]["batch_dice"] is True
+    assert json.loads(per_sample["meta_json"])["config"]["batch_dice"] is False
+    a, b = per_sample["state_dict"], per_batch["state_dict"]
+    assert any(not torch.equal(a[k], b[k]) for k in a if a[k].is_floating_point())

@@ -63,6 +63,7 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
   const reviewCopy = new ReviewCopy();
   const versions = new Versions(ctx, header, side, panes, reviewCopy);
   const watch = watchNewVersions(ctx, versions);
+  versions.onSaved = () => void watch.check(); // a banner raised before our own save is stale now
   const runAi = runAiAction(ctx, () => void watch.check());
   header.addAction(runAi.el, "left");
   side.el.append(viewSettings());

@@ -21,11 +21,15 @@ export class Versions {
   constructor(private ctx: StudyContext, private header: StudyHeader, private side: SidePanel,
     private panes: PaneLayout, private reviewCopy: ReviewCopy) {}
 
+  /** Called after each successful save (the study page re-checks for newer versions at once). */
+  onSaved: (() => void) | null = null;
+
   async save(force = false, note = ""): Promise<void> {
     const { ctx, header } = this, { g, labels, edit, dbg, sid } = ctx, say = ctx.say;
     header.saveBtn.disabled = true; edit.saving = true;
     const ts = performance.now();
     let tally: Record<string, number> = {};
+    let saved = false;
     try {
       // only the changed slices when the server's copy of the base is known and few changed
       const zs = !force && edit.reviewCopyOf === null && edit.baseVersionId !== null && edit.baseData ? changedSlices(g, edit.baseData, labels.data) : null;
@@ -55,12 +59,14 @@ export class Versions {
       say(wasCopy ? `Saved review copy v${v.id}${this.reviewCopy.approve.checked ? " and approved it" : ""}.` : `Saved version ${v.id}.`);
       await deleteDraft(draftKey(ctx.session.user.username, sid)).catch(() => null);
       await this.refresh();
+      saved = true;
     } catch (e) {
       for (const [k, n] of Object.entries(tally)) labels.tally[k] = (labels.tally[k] ?? 0) + n; // not saved: count them next time
       if (e instanceof ApiError && e.status === 409 && typeof e.detail === "object" && e.detail && "assignment_state" in e.detail) say(e.message);
       else if (e instanceof ApiError && e.status === 409) await this.conflict(e);
       else say(`Save failed: ${(e as Error).message}`);
     } finally { header.saveBtn.disabled = false; edit.saving = false; ctx.sync(); }
+    if (saved) this.onSaved?.();
   }
 
   /** The 409 dialog: who made the newer version, and the reader's choices. */
