@@ -45,6 +45,8 @@ def main() -> None:
                    help="--kfold: mean-teacher weight on the unlabelled slices (0: off)")
     p.add_argument("--strong-augment", action="store_true",
                    help="--kfold: stronger geometric and intensity augmentation")
+    p.add_argument("--train-seed", type=int, default=None,
+                   help="--kfold: training seed when it should differ from --seed (same folds)")
     p.add_argument("--batch-dice", action="store_true",
                    help="--kfold: Dice over the whole batch per class instead of per sample")
     p.add_argument("--model-mm", type=float, default=None,
@@ -103,6 +105,8 @@ def kfold(a: argparse.Namespace) -> None:
                       pseudo_fraction=a.pseudo_fraction, pseudo_until=a.pseudo_until,
                       consistency=a.consistency, strong_augment=a.strong_augment,
                       batch_dice=a.batch_dice)
+    if a.train_seed is not None:
+        cfg.seed = a.train_seed
     if a.model_mm is not None:
         cfg.model_mm = a.model_mm
     if a.patch is not None:
@@ -112,7 +116,8 @@ def kfold(a: argparse.Namespace) -> None:
     res = cross_validate(cfg, k=a.kfold, seed=a.seed, tta=False if a.no_tta else None,
                          only=only, out_dir=a.out_dir)
     print(f"{a.kfold}-fold cross-validation, recipe {a.arch}, {a.iterations} iterations, "
-          f"batch {cfg.batch_size}, seed {a.seed}, TTA {'off' if a.no_tta else 'on'}, "
+          f"batch {cfg.batch_size}, seed {a.seed} (training {cfg.seed}), "
+          f"TTA {'off' if a.no_tta else 'on'}, "
           f"augmentation {'strong' if a.strong_augment else 'standard'}, "
           f"{cfg.model_mm} mm pixels, patch {cfg.patch}, "
           f"Dice {'per batch' if a.batch_dice else 'per sample'}, "

@@ -12,6 +12,7 @@ Example:
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -94,7 +95,8 @@ def _dihedral(x: torch.Tensor, k: int, flip: bool, inverse: bool = False) -> tor
 
 
 def predict_slices(loaded: LoadedModel | Any, hu: np.ndarray, spacing_yx: tuple[float, float],
-                   batch_size: int = 16, tta: bool = False) -> np.ndarray:
+                   batch_size: int = 16, tta: bool = False,
+                   class_scale: Sequence[float] | None = None) -> np.ndarray:
     """Per-pixel classes (0..3) of a ``[z, y, x]`` HU stack from the network.
 
     Args:
@@ -103,6 +105,8 @@ def predict_slices(loaded: LoadedModel | Any, hu: np.ndarray, spacing_yx: tuple[
         spacing_yx: in-plane pixel size (row, column) in mm.
         batch_size: slices per forward pass.
         tta: average the softmax over the 8 rotations/flips.
+        class_scale: per-class factors on the (averaged) probabilities before the argmax, e.g.
+            ``(1, 1, e**b, e**b)`` to favour lesions (bench/kfold_ensemble.py); None: plain argmax.
 
     Returns:
         uint8 classes with the shape of ``hu``.
@@ -126,6 +130,8 @@ def predict_slices(loaded: LoadedModel | Any, hu: np.ndarray, spacing_yx: tuple[
                 prob = p if prob is None else prob + p
             assert prob is not None  # at least one view
             prob = resize_probabilities(prob[:, :, :shape[0], :shape[1]], (h, w))
+            if class_scale is not None:
+                prob = prob * torch.tensor(class_scale, dtype=prob.dtype)[None, :, None, None]
             out[start:start + batch_size] = _argmax_channels(prob.cpu()).numpy()
     return out
 
@@ -170,6 +176,8 @@ class Segmenter:
                             else load_model(model, self.device))
         self.batch_size = batch_size
         self.tta = tta
+        self.class_scale: Sequence[float] | None = None
+        """Per-class probability factors before the argmax (evaluation only; None: off)."""
 
     @property
     def info(self) -> dict[str, Any]:
@@ -195,7 +203,7 @@ class Segmenter:
         net = self.loaded if few or not hasattr(self.loaded, "first_member") \
             else self.loaded.first_member()  # volumes: the first ensemble member alone (speed)
         classes = predict_slices(net, hu[zs, ys, xs], (sy, sx), self.batch_size,
-                                 tta=self._use_tta(hu.shape[0]))
+                                 tta=self._use_tta(hu.shape[0]), class_scale=self.class_scale)
         classes[outside_air[zs, ys, xs]] = 0  # the network may call air outside the body lung
         label_map = teacher.astype(np.uint8)
         if few:

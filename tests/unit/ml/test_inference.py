@@ -60,7 +60,7 @@ def test_bad_device_and_model(tiny_checkpoint):
 def test_network_lung_in_outside_air_is_dropped(tiny_checkpoint, monkeypatch):
     import lunglab.ml.inference as inference
 
-    def everything_lung(loaded, hu, spacing_yx, batch_size=16, tta=False):
+    def everything_lung(loaded, hu, spacing_yx, batch_size=16, tta=False, class_scale=None):
         return np.ones(hu.shape, np.uint8)
 
     monkeypatch.setattr(inference, "predict_slices", everything_lung)
@@ -81,3 +81,26 @@ def test_default_name_resolves_to_one_network_and_to_the_ensemble():
     seg = Segmenter(None, "cpu")
     assert seg.info["model"] == DEFAULT_MODEL
     assert len(seg.loaded.members) == 2
+
+
+def test_class_scale_tips_the_argmax_towards_the_scaled_classes():
+    import math
+    from types import SimpleNamespace
+
+    import torch
+
+    from lunglab.ml.inference import predict_slices
+
+    probs = torch.tensor([0.05, 0.40, 0.35, 0.20])  # lung just ahead of GGO everywhere
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        return probs.log()[None, :, None, None].expand(x.shape[0], 4, *x.shape[2:]).clone()
+
+    net = SimpleNamespace(model_mm=1.5, arch="unet2d-small", device="cpu", forward=forward)
+    hu = np.full((2, 40, 48), -700, np.int16)
+    plain = predict_slices(net, hu, (1.5, 1.5))
+    assert plain.shape == hu.shape and (plain == 1).all()
+    b = 0.25  # 0.35 * e^0.25 = 0.449 > 0.40
+    tipped = predict_slices(net, hu, (1.5, 1.5), class_scale=(1, 1, math.exp(b), math.exp(b)))
+    assert (tipped == 2).all()
+    assert (predict_slices(net, hu, (1.5, 1.5), class_scale=(1, 1, 1, 3)) == 3).all()

@@ -22,7 +22,7 @@ def everything_ggo(monkeypatch):
     """The network calls every pixel it sees GGO: only the anatomy can keep labels in place."""
     import lunglab.ml.inference as inference
 
-    def predict(loaded, hu, spacing_yx, batch_size=16, tta=False):
+    def predict(loaded, hu, spacing_yx, batch_size=16, tta=False, class_scale=None):
         return np.full(hu.shape, 2, np.uint8)
 
     monkeypatch.setattr(inference, "predict_slices", predict)
