@@ -36,6 +36,7 @@ def main() -> None:
     p.add_argument("--arch", default="unet2d", help="--kfold: architecture")
     p.add_argument("--iterations", type=int, default=300, help="--kfold: iterations per fold")
     p.add_argument("--threads", type=int, default=1, help="--kfold: torch threads")
+    p.add_argument("--device", default="cpu", help="--kfold: cpu or cuda (training and scoring)")
     p.add_argument("--seed", type=int, default=0, help="--kfold: fold shuffle and training seed")
     p.add_argument("--pseudo-fraction", type=float, default=0.0,
                    help="--kfold: share of each batch from the pseudo-labelled slices")
@@ -114,7 +115,7 @@ def kfold(a: argparse.Namespace) -> None:
     start = time.perf_counter()
     only = [int(f) for f in a.folds.split(",") if f.strip()] or None
     res = cross_validate(cfg, k=a.kfold, seed=a.seed, tta=False if a.no_tta else None,
-                         only=only, out_dir=a.out_dir)
+                         only=only, out_dir=a.out_dir, device=a.device)
     print(f"{a.kfold}-fold cross-validation, recipe {a.arch}, {a.iterations} iterations, "
           f"batch {cfg.batch_size}, seed {a.seed} (training {cfg.seed}), "
           f"TTA {'off' if a.no_tta else 'on'}, "
