@@ -9,7 +9,7 @@ import numpy as np
 FINISHED = ("succeeded", "failed", "cancelled")
 
 
-def wait_job(api, job_id: int, states=FINISHED, timeout: float = 150, poll: float = 0.2) -> dict:  # type: ignore[no-untyped-def]
+def wait_job(api, job_id: int, states=FINISHED, timeout: float = 600, poll: float = 0.2) -> dict:  # type: ignore[no-untyped-def]
     """Poll ``GET /api/jobs/{id}`` until the job is in one of ``states``; return it.
 
     Raises:

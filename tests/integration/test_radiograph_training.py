@@ -102,7 +102,7 @@ def test_radiograph_model_trains_promotes_runs_and_rolls_back(app, admin_api, pr
     assert run["modality"] == "xr" and run["params"]["from_scratch"] is True
     assert set(run["val_study_ids"]) < set(sids) and len(run["val_study_ids"]) == 1
     assert {d["study_id"] for d in run["data_snapshot"]} == set(sids) - set(run["val_study_ids"])
-    done = wait_job(admin_api, job["id"], timeout=300)
+    done = wait_job(admin_api, job["id"], timeout=600)
     assert done["state"] == "succeeded", admin_api.get(f"/api/jobs/{job['id']}/log").text
 
     models = admin_api.get(f"/api/projects/{pid}/models").json()
@@ -173,7 +173,7 @@ def test_radiograph_and_ct_runs_keep_their_own_frozen_splits(app, admin_api, pro
     assert splits == {"xr": xr_run["val_study_ids"], "ct": ct_run["val_study_ids"]}
     # a CT model cannot be the base of a radiograph run
     for r in (xr_run, ct_run):
-        wait_job(admin_api, r["job_id"], timeout=300)
+        wait_job(admin_api, r["job_id"], timeout=600)
     ct_model = next(m for m in admin_api.get(f"/api/projects/{pid}/models").json()["data"]
                     if m["modality"] == "ct")
     r = admin_api.post(f"/api/projects/{pid}/training",
