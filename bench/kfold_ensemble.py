@@ -22,11 +22,10 @@ from pathlib import Path
 def main() -> None:
     import torch
 
-    from lunglab.imaging.metrics import slice_scores
     from lunglab.ml.checkpoints import load_model
     from lunglab.ml.dataset import list_ids, load_slice
     from lunglab.ml.ensemble import EnsembleModel
-    from lunglab.ml.evaluate import aggregate, medseg_volume
+    from lunglab.ml.evaluate import aggregate, score_slice
     from lunglab.ml.inference import Segmenter
     from lunglab.ml.kfold import METRICS, kfold_ids, summarize_folds
 
@@ -50,14 +49,10 @@ def main() -> None:
         if len(paths) > 1:
             seg.loaded = EnsembleModel("fold-ensemble",
                                        tuple(load_model(str(x), "cpu") for x in paths))
+        items = [load_slice(case_id) for case_id in held_out]
         for b in biases:
             seg.class_scale = (1.0, 1.0, math.exp(b), math.exp(b))
-            for case_id in held_out:
-                item = load_slice(case_id)
-                r = slice_scores(seg(medseg_volume(item))[0][0], item.labels)
-                r.update(ggo_pixels=float((item.labels == 2).sum()),
-                         cons_pixels=float((item.labels == 3).sum()))
-                rows[b][f].append(r)
+            rows[b][f] = [score_slice(seg, item) for item in items]
         print(f"fold {f}: infection Dice by bias "
               + ", ".join(f"{b:+.2f}: {aggregate(rows[b][f])['infection_dice']:.3f}"
                           for b in biases), flush=True)

@@ -49,6 +49,16 @@ def aggregate(rows: Sequence[dict[str, float]]) -> dict[str, float]:
     }
 
 
+def score_slice(segmenter: Segmenter, item: LabelledSlice) -> dict[str, Any]:
+    """Segment one labelled slice as the blind test does and score it (one row of
+    :func:`aggregate`)."""
+    pred, _ = segmenter(medseg_volume(item))
+    row: dict[str, Any] = slice_scores(pred[0], item.labels)
+    row.update(id=item.case_id, ggo_pixels=float((item.labels == 2).sum()),
+               cons_pixels=float((item.labels == 3).sum()))
+    return row
+
+
 def evaluate(ids: Sequence[str], model: str | None = None, device: str = "cpu",
              tta: bool | None = None) -> dict:
     """Segment each labelled slice and score it.
@@ -63,14 +73,7 @@ def evaluate(ids: Sequence[str], model: str | None = None, device: str = "cpu",
         ``{"summary": aggregate(...), "per_slice": [...]}``.
     """
     segmenter = Segmenter(model, device, tta=tta)
-    rows = []
-    for case_id in ids:
-        item = load_slice(case_id)
-        pred, _ = segmenter(medseg_volume(item))
-        row: dict[str, Any] = slice_scores(pred[0], item.labels)
-        row.update(id=case_id, ggo_pixels=float((item.labels == 2).sum()),
-                   cons_pixels=float((item.labels == 3).sum()))
-        rows.append(row)
+    rows = [score_slice(segmenter, load_slice(case_id)) for case_id in ids]
     return {"summary": aggregate(rows), "per_slice": rows}
 
 
