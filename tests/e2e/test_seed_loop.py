@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from lunglab.ml.checkpoints import DEFAULT_MODEL
 from .support import (
     PASSWORD,
     SHARED_DATA,
@@ -127,7 +128,7 @@ def test_one_admin_walks_the_whole_loop(demo_server, chromium) -> None:  # type:
     # 2. run AI on an NY-SBU slice, correct it with the brush, save
     open_study(page, base, sid)
     ai = run_ai(page, api, sid)
-    assert ai["model_name"] == "lunglab-lesion2d-v1"
+    assert ai["model_name"] == DEFAULT_MODEL
     open_study(page, base, sid)
     assert page.evaluate("window.__lunglab.baseVersionId") == ai["id"]
     page.evaluate("document.activeElement && document.activeElement.blur()")

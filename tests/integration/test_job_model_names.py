@@ -8,6 +8,7 @@ import pytest
 from lunglab.core.settings import Settings
 from lunglab.db.session import session_scope
 from lunglab.io.store import store_for
+from lunglab.ml.checkpoints import DEFAULT_MODEL
 from lunglab.services.training.model_versions import model_by_name, shipped_model_names
 from tests.helpers import add_study
 
@@ -32,10 +33,10 @@ def test_a_model_path_is_refused_at_submission(admin_api, app, project: int,  # 
 def test_names_resolve_to_shipped_models_or_fail_clearly(app, project: int) -> None:  # type: ignore[no-untyped-def]
     settings: Settings = app.state.settings
     shipped = shipped_model_names()
-    assert "lunglab-lesion2d-v1" in shipped
+    assert DEFAULT_MODEL in shipped and "lunglab-lesion2d-v1" in shipped
     with session_scope(settings.resolved_database_url) as db:
         store = store_for(settings)
-        assert model_by_name(db, store, project, "lunglab-lesion2d-v1") == "lunglab-lesion2d-v1"
+        assert model_by_name(db, store, project, DEFAULT_MODEL) == DEFAULT_MODEL
         with pytest.raises(ValueError, match="unknown model 'lunglab-p99-v7'"):
             model_by_name(db, store, project, "lunglab-p99-v7")
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from lunglab.ml.checkpoints import DEFAULT_MODEL
 from tests.integration.collab_support import box, save, study
 
 
@@ -46,7 +47,7 @@ def test_shipped_model_is_version_0(app, admin_api) -> None:  # type: ignore[no-
     ms = admin_api.get(f"/api/projects/{pid}/models").json()
     assert ms["count"] == 0 and ms["active_id"] is None
     assert ms["shipped"]["id"] == 0 and ms["shipped"]["state"] == "active"
-    assert ms["shipped"]["name"] == "lunglab-lesion2d-v1" == ms["active_name"]
+    assert ms["shipped"]["name"] == DEFAULT_MODEL == ms["active_name"]
     assert "Model card" in ms["shipped"]["card"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+from lunglab.ml.checkpoints import DEFAULT_MODEL
 from tests.helpers import add_study
 from tests.integration.training_support import TINY, add_approved_study, wait_job
 
@@ -43,7 +44,7 @@ def test_train_compare_promote_preannotate_rollback(app, admin_api):
     if v1["comparison"]["active"] is None:  # no shipped model installed
         assert gate["passed"] and v1["comparison"]["active_model"] is None
     else:
-        assert v1["comparison"]["active_model"] == "lunglab-lesion2d-v1"
+        assert v1["comparison"]["active_model"] == DEFAULT_MODEL
     assert v1["data_snapshot"] == run["data_snapshot"] and v1["seed"] == 0
     assert [c["study_id"] for c in v1["comparison"]["per_case"]] == run["val_study_ids"]
     assert set(v1["comparison"]["new"]["dice"]) == {"lung", "ggo", "consolidation"}

@@ -12,7 +12,7 @@ import torch
 from lunglab.ml.models import build_model
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-DEFAULT_MODEL = "lunglab-lesion2d-v1"
+DEFAULT_MODEL = "lunglab-lesion2d-v2"
 """Name of the shipped default model (``weights/<name>.json`` ensemble manifest or ``.pt``)."""
 
 
