@@ -69,8 +69,11 @@ def test_train_compare_promote_preannotate_rollback(page, chromium, server: Serv
     page.wait_for_function(
         "document.querySelector('#run-state').textContent.startsWith('succeeded')",
         timeout=600_000)
-    assert page.evaluate("window.__training.updates") >= 3
+    # the page polled while the job ran and again when it ended, without a reload (the
+    # fine-tuning of the v2 UNet can finish between two polls, so two updates are the least)
+    assert page.evaluate("window.__training.updates") >= 2
     seen = page.evaluate("window.__training.seen")
+    assert len(seen) >= 2, seen
     assert seen[0].split(":")[0] in ("queued", "running") and seen[-1].startswith("succeeded"), seen
     page.locator("#sample-img").wait_for()
     page.locator("#comparison").wait_for(timeout=120_000)
