@@ -11,7 +11,9 @@ from tests.helpers import wait_job
 from tests.integration.training_support import add_approved_study
 
 SHAPE = (1, 96, 128)
-XR_RUN = {"modality": "xr", "xr_grid": 128, "epochs": 5, "arch": "unet2d-small", "patch": 128,
+# 10 epochs (about 6 s): at 5 the from-scratch lung-field Dice sat near the 0.7 bar (0.66 in one
+# fresh-clone CI run on PostgreSQL, above it in the runs before)
+XR_RUN = {"modality": "xr", "xr_grid": 128, "epochs": 10, "arch": "unet2d-small", "patch": 128,
           "batch_size": 4, "slices_per_epoch": 32, "val_slices_per_case": 1, "device": "cpu",
           "seed": 0, "lr": 0.003}
 
