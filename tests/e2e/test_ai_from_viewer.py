@@ -110,6 +110,7 @@ def test_conflict_dialog_names_the_other_reader_and_keeps_edit_on_top(page, serv
     # re-checks right after it saves
     page.wait_for_function("document.querySelector('#new-version-banner').hidden", timeout=10_000)
     # the same user in another tab, seen without a reload: the banner names it
+    where = page.evaluate(f"window.__lunglab.voxelToClient('axial', [286, 250, {z}])")
     again = saved.copy()
     again[zt, 110:112, 110:112] = 1
     assert api.save_raw(server.study_id, again, mine).status_code == 201
@@ -118,6 +119,10 @@ def test_conflict_dialog_names_the_other_reader_and_keeps_edit_on_top(page, serv
     page.wait_for_function("(document.querySelector('#new-version-banner')?.innerText ?? '')"
                            ".includes('you, in another tab')", timeout=30_000)
     assert page.locator("#new-version-banner").is_visible()
+    # the banner floats over the images: a voxel stays under the same screen point, so a stroke
+    # being drawn when it appears lands where the reader aims
+    assert page.evaluate(f"window.__lunglab.voxelToClient('axial', [286, 250, {z}])") == where
+    _shot(page, "new-version-banner")
 
 
 def test_conflict_dialog_names_the_ai(page, server: Server) -> None:

@@ -67,7 +67,7 @@ export async function studyPage(app: HTMLElement, session: Session, sid: number)
   const runAi = runAiAction(ctx, () => void watch.check());
   header.addAction(runAi.el, "left");
   side.el.append(viewSettings());
-  app.append(h("div", { class: "study" }, header.el, watch.el, toolbar.el, h("div", { class: "study-body" }, panes.grid, side.el)));
+  app.append(h("div", { class: "study" }, header.el, toolbar.el, h("div", { class: "study-body" }, panes.grid, side.el, watch.el)));
   const sheet = shortcutSheet(app);
   header.saveBtn.addEventListener("click", () => void versions.save());
   smartClickTool(ctx);
