@@ -61,6 +61,12 @@ def resolve_device(device: str = "auto") -> str:
     return device
 
 
+def manifest_members(manifest: Path) -> list[str]:
+    """Member model names of an ensemble manifest (``weights/<name>.json``), in their order; the
+    first one is the network used alone for volumes and as the base of fine-tuning."""
+    return [str(m) for m in json.loads(manifest.read_text()).get("members", [])]
+
+
 def model_path(model: str | None) -> Path:
     """Checkpoint file of a shipped model name or an explicit ``.pt`` path.
 
@@ -79,7 +85,7 @@ def model_path(model: str | None) -> Path:
         return shipped
     manifest = WEIGHTS_DIR / f"{name}.json"
     if manifest.is_file():  # an ensemble: a single network means its first member
-        members = json.loads(manifest.read_text()).get("members", [])
+        members = manifest_members(manifest)
         if members:
             return model_path(members[0])
     available = sorted(p.stem for p in [*WEIGHTS_DIR.glob("*.pt"), *WEIGHTS_DIR.glob("*.json")])

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from lunglab.ml.models import size_divisor
-from lunglab.ml.checkpoints import WEIGHTS_DIR, LoadedModel, load_model
+from lunglab.ml.checkpoints import WEIGHTS_DIR, LoadedModel, load_model, manifest_members
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def load_ensemble(manifest: Path, device: str) -> EnsembleModel:
         ValueError: empty member list or members at different pixel sizes.
     """
     spec = json.loads(manifest.read_text())
-    members = tuple(load_model(name, device) for name in spec.get("members", []))
+    members = tuple(load_model(name, device) for name in manifest_members(manifest))
     if not members:
         raise ValueError(f"{manifest.name}: no members")
     if len({m.model_mm for m in members}) != 1:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
@@ -74,11 +73,11 @@ def test_network_lung_in_outside_air_is_dropped(tiny_checkpoint, monkeypatch):
 
 
 def test_default_name_resolves_to_one_network_and_to_the_ensemble():
-    from lunglab.ml.checkpoints import DEFAULT_MODEL, WEIGHTS_DIR, load_model
+    from lunglab.ml.checkpoints import DEFAULT_MODEL, WEIGHTS_DIR, load_model, manifest_members
 
     if not (WEIGHTS_DIR / f"{DEFAULT_MODEL}.json").is_file():
         pytest.skip("default model is not an ensemble")
-    first = json.loads((WEIGHTS_DIR / f"{DEFAULT_MODEL}.json").read_text())["members"][0]
+    first = manifest_members(WEIGHTS_DIR / f"{DEFAULT_MODEL}.json")[0]
     single = load_model(None, "cpu")
     assert single.name == first
     seg = Segmenter(None, "cpu")
