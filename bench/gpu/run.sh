@@ -1,31 +1,34 @@
 #!/usr/bin/env bash
-# One prepared GPU run (fits one 10-minute device command): the 5-fold cross-validation of the
-# lesion recipe (UNet 2D) and the two members of a next default ensemble, all trained for as
-# many iterations as fit in BUDGET_S seconds, measured on this machine first.
+# One prepared GPU run (fits one 10-minute device command): for each architecture in ARCHS, the
+# 5-fold cross-validation of the lesion recipe and one member trained on the seeded split, all
+# for as many iterations as fit in BUDGET_S seconds, measured on this machine first.
 #
-#   1. probe: 150 iterations of each architecture, all 7 training processes' worth of load at
-#      once, gives iterations per second under the same contention as step 2;
-#   2. train in parallel: folds 0-4 (bench/quality.py --kfold 5 --folds N --device cuda) and
-#      lunglab-unet2d / lunglab-segresnet2d on the seeded split (40 training slices), with
-#      iterations = rate x BUDGET_S (rounded down to 500, at most MAX_ITER);
-#   3. $OUT/kfold.md (the merged table), $OUT/*.pt (the two members), $OUT/run.json (rates,
-#      iterations, seconds, GPU), $OUT/logs.tar.gz.
-# The iteration count is fixed before any held-out figure exists; the members are scored back
-# on the CPU machine (bench/quality.py --model ...), never on the folds.
+#   1. probe: PROBE iterations of each architecture under the load of step 2 (6 processes per
+#      architecture at once) gives its iterations per second;
+#   2. train in parallel, per architecture: folds 0-4 (bench/quality.py --kfold 5 --folds N
+#      --device cuda) and one network on the seeded split (40 training slices), with
+#      iterations = rate x BUDGET_S (rounded down to 500, within MIN_ITER..MAX_ITER);
+#   3. $OUT/kfold-<arch>.md (merged tables), $OUT/lunglab-<arch>-gpu.pt (the members),
+#      $OUT/run.json (speeds, iterations, seconds, GPU), $OUT/logs.tar.gz.
+# The iteration counts are fixed before any held-out figure exists. Choose the architecture on
+# the k-fold means; score the member back on the CPU machine (bench/quality.py --model PATH.pt,
+# bench/anatomy.py --model PATH.pt), never on the folds.
 #
 # Needs .gpukit/ from bench/gpu/prepare.sh (carry it). Environment: PY (python3), OUT (a
-# folder; the device tool sets it), BUDGET_S (330), MAX_ITER (48000), MIN_ITER (500), PROBE (150
-# iterations), THREADS (2 per process), DEVICE (cuda). A dry run on a CPU machine:
+# folder; the device tool sets it), ARCHS ("unet2d unet2d-wide"), BUDGET_S (330), MAX_ITER
+# (48000), MIN_ITER (500), PROBE (150 iterations), THREADS (1 per process: 12 processes on the
+# 16 cores), DEVICE (cuda). A dry run on a CPU machine:
 #   PY=.venv/bin/python DEVICE=cpu PROBE=5 MIN_ITER=10 MAX_ITER=10 OUT=/tmp/o bash bench/gpu/run.sh
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PY:-python3}
 OUT=${OUT:-/tmp/gpu-out}
+ARCHS=${ARCHS:-unet2d unet2d-wide}
 BUDGET_S=${BUDGET_S:-330}
 MAX_ITER=${MAX_ITER:-48000}
 MIN_ITER=${MIN_ITER:-500}
 PROBE=${PROBE:-150}
-THREADS=${THREADS:-2}
+THREADS=${THREADS:-1}
 DEVICE=${DEVICE:-cuda}
 WORK=$(mktemp -d)
 mkdir -p "$OUT"
@@ -40,37 +43,45 @@ $PY -c "import torch, monai; print('torch', torch.__version__, 'cuda', torch.cud
 train() {  # arch iterations out log
   $PY -m lunglab.ml.train --arch "$1" --iterations "$2" --seed 0 --threads "$THREADS" --device "$DEVICE" --out "$3" > "$4" 2>&1
 }
-# 1. probe under full load: 5 UNet + 2 (UNet, SegResNet) as in step 2
-for i in 0 1 2 3 4 5; do train unet2d $PROBE "$WORK/probe-u$i.pt" "$WORK/probe-u$i.log" & done
-train segresnet2d $PROBE "$WORK/probe-s.pt" "$WORK/probe-s.log" &
-wait
-rate() { $PY -c "import json,sys; m=[json.loads(l) for l in open(sys.argv[1]) if l.startswith('{\"saved')]; print(${PROBE}/m[-1]['train_seconds'])" "$1"; }
-RU=$(rate "$WORK/probe-u0.log") || { cat "$WORK/probe-u0.log"; exit 4; }
-RS=$(rate "$WORK/probe-s.log") || { cat "$WORK/probe-s.log"; exit 4; }
-iters() { $PY -c "import sys; r, b, hi, lo = map(float, sys.argv[1:]); print(int(max(lo, min(hi, r * b // 500 * 500))))" "$1" "$BUDGET_S" "$MAX_ITER" "$MIN_ITER"; }
-IU=$(iters "$RU"); IS=$(iters "$RS")
-echo "probe: unet2d $RU it/s -> $IU iterations; segresnet2d $RS it/s -> $IS iterations ($(( $(date +%s) - T0 )) s so far)"
+rate() {  # log -> iterations per second of the training loop
+  $PY -c "import json, sys; m = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{\"saved')]; print(int(sys.argv[2]) / m[-1]['train_seconds'])" "$1" "$PROBE"
+}
+iters() {  # rate -> iterations that fit the budget
+  $PY -c "import sys; r, b, hi, lo = map(float, sys.argv[1:]); print(int(max(lo, min(hi, r * b // 500 * 500))))" "$1" "$BUDGET_S" "$MAX_ITER" "$MIN_ITER"
+}
 
-# 2. the folds and the two members, in parallel
-for f in 0 1 2 3 4; do
-  $PY bench/quality.py --kfold 5 --arch unet2d --iterations "$IU" --threads "$THREADS" --device "$DEVICE" \
-    --folds "$f" --out-dir "$WORK/folds" --json "$WORK/fold$f.json" > "$WORK/fold$f.log" 2>&1 &
+# 1. probe under the load of step 2
+for a in $ARCHS; do
+  for i in 0 1 2 3 4 5; do train "$a" "$PROBE" "$WORK/probe-$a-$i.pt" "$WORK/probe-$a-$i.log" & done
 done
-train unet2d "$IU" "$OUT/lunglab-unet2d-gpu.pt" "$WORK/unet2d.log" &
-train segresnet2d "$IS" "$OUT/lunglab-segresnet2d-gpu.pt" "$WORK/segresnet2d.log" &
+wait
+declare -A RATE IT
+for a in $ARCHS; do
+  RATE[$a]=$(rate "$WORK/probe-$a-0.log") || { cat "$WORK/probe-$a-0.log"; exit 4; }
+  IT[$a]=$(iters "${RATE[$a]}")
+  echo "probe: $a ${RATE[$a]} it/s -> ${IT[$a]} iterations ($(( $(date +%s) - T0 )) s so far)"
+done
+
+# 2. folds and members, in parallel
+for a in $ARCHS; do
+  for f in 0 1 2 3 4; do
+    $PY bench/quality.py --kfold 5 --arch "$a" --iterations "${IT[$a]}" --threads "$THREADS" --device "$DEVICE" \
+      --folds "$f" --out-dir "$WORK/folds-$a" --json "$WORK/fold-$a-$f.json" > "$WORK/fold-$a-$f.log" 2>&1 &
+  done
+  train "$a" "${IT[$a]}" "$OUT/lunglab-$a-gpu.pt" "$WORK/member-$a.log" &
+done
 wait
 T1=$(date +%s)
 
 # 3. results
-$PY bench/quality.py --merge "$WORK"/fold?.json > "$OUT/kfold.md" 2>&1
-cat "$OUT/kfold.md"
-$PY - "$WORK" "$RU" "$RS" "$IU" "$IS" "$((T1 - T0))" > "$OUT/run.json" <<'PY'
-import json, sys
-work, ru, rs, iu, is_, secs = sys.argv[1:]
-print(json.dumps({"gpu": open(f"{work}/gpu.txt").read().strip(), "unet2d_it_per_s": float(ru),
-                  "segresnet2d_it_per_s": float(rs), "unet2d_iterations": int(iu),
-                  "segresnet2d_iterations": int(is_), "seconds": int(secs)}, indent=1))
-PY
+JSON="{\"gpu\": $($PY -c 'import json, sys; print(json.dumps(open(sys.argv[1]).read().strip()))' "$WORK/gpu.txt"), \"seconds\": $((T1 - T0)), \"budget_s\": $BUDGET_S, \"archs\": {"
+sep=""
+for a in $ARCHS; do
+  $PY bench/quality.py --merge "$WORK"/fold-"$a"-?.json > "$OUT/kfold-$a.md" 2>&1
+  echo "== $a, ${IT[$a]} iterations"; cat "$OUT/kfold-$a.md"
+  JSON="$JSON$sep\"$a\": {\"it_per_s\": ${RATE[$a]}, \"iterations\": ${IT[$a]}}"; sep=", "
+done
+echo "$JSON}}" > "$OUT/run.json"
 cat "$OUT/run.json"
-tar -czf "$OUT/logs.tar.gz" -C "$WORK" $(cd "$WORK" && ls *.log *.txt)
+tar -czf "$OUT/logs.tar.gz" -C "$WORK" $(cd "$WORK" && ls ./*.log ./*.txt)
 ls -la "$OUT"
