@@ -131,7 +131,8 @@ def predict_slices(loaded: LoadedModel | Any, hu: np.ndarray, spacing_yx: tuple[
             assert prob is not None  # at least one view
             prob = resize_probabilities(prob[:, :, :shape[0], :shape[1]], (h, w))
             if class_scale is not None:
-                prob = prob * torch.tensor(class_scale, dtype=prob.dtype, device=prob.device)[None, :, None, None]
+                scale = torch.tensor(class_scale, dtype=prob.dtype, device=prob.device)
+                prob = prob * scale[None, :, None, None]
             out[start:start + batch_size] = _argmax_channels(prob.cpu()).numpy()
     return out
 

@@ -88,7 +88,9 @@ def cross_validate(config: Any, k: int = 5, seed: int = 0, ids: Sequence[str] | 
             cfg.train_ids = [i for i in ids if i not in held_out]
             cfg.val_ids = list(held_out)
             ckpt = root / f"fold{f}.pt"
-            meta = train(cfg, ckpt, device, log_every=log_every)
+            meta = _finished_fold(ckpt, cfg)  # a rerun scores a fold trained before
+            if meta is None:
+                meta = train(cfg, ckpt, device, log_every=log_every)
             res = evaluate(held_out, str(ckpt), device, tta=tta)
             rows.extend(res["per_slice"])
             results.append({"fold": f, "ids": list(held_out), "summary": res["summary"],
@@ -100,3 +102,24 @@ def cross_validate(config: Any, k: int = 5, seed: int = 0, ids: Sequence[str] | 
     out: dict[str, Any] = {"folds": results, "per_slice": rows, "pooled": aggregate(rows)}
     out.update(summarize_folds([r["summary"] for r in results]))
     return out
+
+
+def _finished_fold(ckpt: Path, config: Any) -> dict[str, Any] | None:
+    """The metadata of ``ckpt`` when it holds a finished run of exactly ``config``, else None.
+
+    So a k-fold process that stopped after training (killed, or its scoring failed) can be
+    rerun with the same ``out_dir`` and scores the saved folds instead of training them again.
+    """
+    import json
+    from dataclasses import asdict
+
+    import torch
+
+    if not ckpt.is_file():
+        return None
+    try:
+        meta = json.loads(torch.load(ckpt, map_location="cpu", weights_only=True)["meta_json"])
+    except Exception:  # unreadable or partial file: train again
+        return None
+    same = meta.get("config") == json.loads(json.dumps(asdict(config)))
+    return meta if same else None

@@ -14,7 +14,8 @@ ARCHITECTURES: dict[str, dict[str, Any]] = {
     "segresnet2d": {"init_filters": 8, "blocks_down": (1, 2, 2, 4), "blocks_up": (1, 1, 1)},
     # the UNet at twice the width: a capacity candidate for GPU training (bench/gpu/run.sh);
     # 4x the parameters (3.4 M), about 2.3x the time per iteration on 2 CPU cores
-    "unet2d-wide": {"channels": (32, 64, 128, 256, 512), "strides": (2, 2, 2, 2), "num_res_units": 1},
+    "unet2d-wide": {"channels": (32, 64, 128, 256, 512), "strides": (2, 2, 2, 2),
+                    "num_res_units": 1},
 }
 
 

@@ -58,3 +58,45 @@ def test_each_fold_is_scored_only_on_slices_it_never_trained_on(monkeypatch, tmp
     assert len(res["folds"]) == 5 and len(res["per_slice"]) == 50
     assert all(len(t) == 40 for t in trained)
     assert res["mean"]["infection_dice"] == pytest.approx(0.5)
+
+
+def test_a_rerun_scores_saved_folds_of_the_same_recipe_instead_of_training_them(
+        monkeypatch, tmp_path):
+    import copy
+    from dataclasses import asdict
+
+    import torch
+
+    import lunglab.ml.evaluate as evaluate_mod
+    import lunglab.ml.train as train_mod
+    from lunglab.ml.train import save_checkpoint
+
+    recipe = TrainConfig(iterations=7)
+    folds = kfold_ids(IDS, 5, seed=0)
+
+    def saved(fold: int, cfg: TrainConfig) -> None:
+        done = copy.deepcopy(cfg)
+        done.train_ids = [i for i in IDS if i not in folds[fold]]
+        done.val_ids = list(folds[fold])
+        save_checkpoint(torch.nn.Linear(1, 1), {"config": asdict(done), "train_seconds": 12.0},
+                        tmp_path / f"fold{fold}.pt")
+
+    saved(0, recipe)                       # the same recipe: scored, not trained
+    saved(1, TrainConfig(iterations=8))    # another recipe: trained again
+    trained: list[int] = []
+
+    def fake_train(cfg, out, device="cpu", log_every=50):
+        trained.append(int(out.stem.removeprefix("fold")))
+        return {"train_seconds": 0.0}
+
+    def fake_evaluate(ids, model=None, device="cpu", tta=None):
+        rows = [{"infection": 0.5, "ggo": 0.5, "consolidation": 0.5, "covered": 1.0,
+                 "lesion_pixels": 1.0, "ggo_pixels": 1.0, "cons_pixels": 1.0, "id": i}
+                for i in ids]
+        return {"summary": evaluate_mod.aggregate(rows), "per_slice": rows}
+
+    monkeypatch.setattr(train_mod, "train", fake_train)
+    monkeypatch.setattr(evaluate_mod, "evaluate", fake_evaluate)
+    res = cross_validate(recipe, k=5, ids=IDS, out_dir=tmp_path)
+    assert trained == [1, 2, 3, 4]
+    assert [f["train_seconds"] for f in res["folds"]][:2] == [12.0, 0.0]
