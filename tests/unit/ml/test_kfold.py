@@ -10,6 +10,15 @@ from lunglab.ml.train import TrainConfig
 IDS = [str(i) for i in range(50)]
 
 
+def _half_scores(ids):
+    """What a stand-in ``evaluate`` returns: every slice scored 0.5."""
+    from lunglab.ml.evaluate import aggregate
+
+    rows = [{"infection": 0.5, "ggo": 0.5, "consolidation": 0.5, "covered": 1.0,
+             "lesion_pixels": 1.0, "ggo_pixels": 1.0, "cons_pixels": 1.0, "id": i} for i in ids]
+    return {"summary": aggregate(rows), "per_slice": rows}
+
+
 def test_folds_are_disjoint_cover_all_and_are_seeded():
     folds = kfold_ids(IDS, 5, seed=0)
     flat = [i for f in folds for i in f]
@@ -47,10 +56,7 @@ def test_each_fold_is_scored_only_on_slices_it_never_trained_on(monkeypatch, tmp
 
     def fake_evaluate(ids, model=None, device="cpu", tta=None):
         assert not set(ids) & trained[-1], "scored on a training slice"
-        rows = [{"infection": 0.5, "ggo": 0.5, "consolidation": 0.5, "covered": 1.0,
-                 "lesion_pixels": 1.0, "ggo_pixels": 1.0, "cons_pixels": 1.0, "id": i}
-                for i in ids]
-        return {"summary": evaluate_mod.aggregate(rows), "per_slice": rows}
+        return _half_scores(ids)
 
     monkeypatch.setattr(train_mod, "train", fake_train)
     monkeypatch.setattr(evaluate_mod, "evaluate", fake_evaluate)
@@ -90,10 +96,7 @@ def test_a_rerun_scores_saved_folds_of_the_same_recipe_instead_of_training_them(
         return {"train_seconds": 0.0}
 
     def fake_evaluate(ids, model=None, device="cpu", tta=None):
-        rows = [{"infection": 0.5, "ggo": 0.5, "consolidation": 0.5, "covered": 1.0,
-                 "lesion_pixels": 1.0, "ggo_pixels": 1.0, "cons_pixels": 1.0, "id": i}
-                for i in ids]
-        return {"summary": evaluate_mod.aggregate(rows), "per_slice": rows}
+        return _half_scores(ids)
 
     monkeypatch.setattr(train_mod, "train", fake_train)
     monkeypatch.setattr(evaluate_mod, "evaluate", fake_evaluate)
