@@ -52,6 +52,8 @@ T0=$(date +%s)
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"; } > "$WORK/gpu.txt"
 $PY -c "import torch, monai; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'monai', monai.__version__)" | tee -a "$WORK/gpu.txt"
 
+member_out() { echo "$OUT/lunglab-$1-gpu.pt"; }                  # arch -> its member's checkpoint
+click_out() { echo "$OUT/lunglab-smartclick-${1//,/-}-gpu.pt"; }  # channels -> its checkpoint
 train() {  # arch iterations out log
   $PY -m lunglab.ml.train --arch "$1" --iterations "$2" --seed 0 --threads "$THREADS" --device "$DEVICE" --out "$3" > "$4" 2>&1
 }
@@ -94,10 +96,10 @@ for a in $ARCHS; do
     $PY bench/quality.py --kfold 5 --arch "$a" --iterations "${IT[$a]}" --threads "$THREADS" --device "$DEVICE" \
       --folds "$f" --out-dir "$WORK/folds-$a" --json "$WORK/fold-$a-$f.json" > "$WORK/fold-$a-$f.log" 2>&1 &
   done
-  train "$a" "${IT[$a]}" "$OUT/lunglab-$a-gpu.pt" "$WORK/member-$a.log" &
+  train "$a" "${IT[$a]}" "$(member_out "$a")" "$WORK/member-$a.log" &
 done
 for c in $CLICK_CHANNELS; do
-  click "$c" "${IT[click-$c]}" "$OUT/lunglab-smartclick-${c//,/-}-gpu.pt" "$WORK/click-$c.log" &
+  click "$c" "${IT[click-$c]}" "$(click_out "$c")" "$WORK/click-$c.log" &
 done
 wait
 T1=$(date +%s)
@@ -116,8 +118,8 @@ done
 echo "$JSON}}" > "$OUT/run.json"
 cat "$OUT/run.json"
 missing=""
-for a in $ARCHS; do [ -s "$OUT/lunglab-$a-gpu.pt" ] || missing="$missing $a"; done
-for c in $CLICK_CHANNELS; do [ -s "$OUT/lunglab-smartclick-${c//,/-}-gpu.pt" ] || missing="$missing click-$c"; done
+for a in $ARCHS; do [ -s "$(member_out "$a")" ] || missing="$missing $a"; done
+for c in $CLICK_CHANNELS; do [ -s "$(click_out "$c")" ] || missing="$missing click-$c"; done
 tar -czf "$OUT/logs.tar.gz" -C "$WORK" $(cd "$WORK" && ls ./*.log ./*.txt)
 ls -la "$OUT"
 [ -z "$missing" ] || { echo "no checkpoint from:$missing (see logs.tar.gz)" >&2; exit 5; }
