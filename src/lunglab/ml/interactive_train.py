@@ -26,6 +26,7 @@ from lunglab.ml.interactive import (
     CHANNELS, CROP_PX, Click, ClickModel, build_click_net, component_at, geometry,
     network_input, sample, save_checkpoint,
 )
+from lunglab.ml.schedules import one_cycle
 
 
 @dataclass
@@ -219,8 +220,7 @@ def train_click_model(cfg: ClickTrainConfig, out: Path, log=print) -> dict:
     dev = torch.device(cfg.device)
     net = net.to(dev)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.iterations,
-                                                pct_start=0.1)
+    sched = one_cycle(opt, cfg.lr, cfg.iterations, pct_start=0.1)
     start, losses = time.time(), []
     for it in range(cfg.iterations):
         loop_model = ClickModel(net) if cfg.init or it > cfg.iterations // 3 else None

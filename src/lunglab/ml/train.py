@@ -20,6 +20,7 @@ from monai.utils import set_determinism
 from lunglab.ml.dataset import list_ids, load_slice, split_ids
 from lunglab.ml.models import NUM_CLASSES, build_model
 from lunglab.ml.run_config import SliceModelConfig
+from lunglab.ml.schedules import one_cycle
 from lunglab.ml.semi import MeanTeacher, ramp
 from lunglab.ml.targets import training_pair
 from lunglab.ml.transforms import train_transforms
@@ -95,8 +96,7 @@ def train(config: TrainConfig, out_path: Path, device: str = "cpu", log_every: i
     loss_fn = DiceCELoss(to_onehot_y=True, softmax=True, include_background=False,
                          lambda_dice=1.0, lambda_ce=1.0, batch=config.batch_dice)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, pct_start=0.05,
-                                                total_steps=config.iterations)
+    sched = one_cycle(opt, config.lr, config.iterations, pct_start=0.05)
     start, running, confident, log = time.time(), 0.0, 0.0, []
     teacher = MeanTeacher(model, config.ema_decay) if unlabelled else None
     model.train()
