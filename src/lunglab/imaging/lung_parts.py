@@ -48,14 +48,31 @@ def fill_holes_per_slice(mask: np.ndarray) -> np.ndarray:
     return mask | ~outside[lab]
 
 
-def _body_box(small: np.ndarray, margin: int = 3) -> tuple[slice, slice]:
-    """In-plane box of the largest non-air region over all slices (whole image if none)."""
-    proj = (small > -500).any(axis=0)
-    lab, n = ndi.label(proj)
+BODY_PART_SHARE = 0.1
+"""A tissue region at least this share of the largest one is body, not table or a cable: in a crop
+tight around the lungs the chest wall falls apart into pieces cut off by the crop's edges."""
+
+
+def _body_parts(tissue: np.ndarray) -> np.ndarray:
+    """The largest region of a 2D tissue mask and every region at least
+    :data:`BODY_PART_SHARE` of its size (empty if none)."""
+    lab, n = ndi.label(tissue)
     if n == 0:
+        return np.zeros(tissue.shape, bool)
+    sizes = np.bincount(lab.ravel(), minlength=n + 1)
+    sizes[0] = 0
+    keep = sizes >= BODY_PART_SHARE * sizes.max()
+    keep[0] = False
+    return keep[lab]
+
+
+def _body_box(small: np.ndarray, margin: int = 3) -> tuple[slice, slice]:
+    """In-plane box of the body (:func:`_body_parts` of the non-air projection over all
+    slices; the whole image if none)."""
+    body = _body_parts((small > -500).any(axis=0))
+    if not body.any():
         return slice(0, small.shape[1]), slice(0, small.shape[2])
-    big = int(np.argmax(np.bincount(lab.ravel())[1:])) + 1
-    ys, xs = np.nonzero(lab == big)
+    ys, xs = np.nonzero(body)
     return (slice(max(0, ys.min() - margin), min(small.shape[1], ys.max() + margin + 1)),
             slice(max(0, xs.min() - margin), min(small.shape[2], xs.max() + margin + 1)))
 

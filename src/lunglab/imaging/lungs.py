@@ -19,6 +19,7 @@ from lunglab.imaging.lung_parts import (
     WORK_MM_VOLUME,
     _airway_tree,
     _body_box,
+    _body_parts,
     _closing_mm,
     _dark_majority,
     _pad_slices,
@@ -40,14 +41,37 @@ def _touches_border_inplane(labels: np.ndarray, n: int) -> np.ndarray:
     return border[1:]
 
 
+def _body_hull(candidate: np.ndarray) -> np.ndarray:
+    """Per slice, the convex hull of the largest tissue (non-candidate) component: the body.
+
+    Air around the body lies outside it (but for small concavities); a lung that touches the
+    border of a tight crop lies inside it, because the chest wall and mediastinum around it reach
+    the crop's edges."""
+    from skimage.morphology import convex_hull_image
+
+    hull = np.zeros(candidate.shape, bool)
+    for z in range(candidate.shape[0]):
+        body = _body_parts(~candidate[z])
+        if body.sum() >= 3:
+            hull[z] = convex_hull_image(body)
+    return hull
+
+
 def _keep_lung_components(candidate: np.ndarray, hu: np.ndarray, voxel_ml: float
                           ) -> tuple[np.ndarray, np.ndarray]:
-    """Lung components and the outside-air components of the candidate mask."""
+    """Lung components and the outside-air components of the candidate mask.
+
+    Outside air touches the image border, is darker than lung (median below
+    :data:`DARK_HU`) and lies mostly outside the body's convex hull (:func:`_body_hull`): a very
+    aerated lung in a crop tight around the lungs touches the border and is as dark, but sits
+    inside the hull of the chest wall and mediastinum around it (MedSeg slice 20, where both
+    lungs were taken for outside air and the slice got no lung and no lesion at all)."""
     lab, n = ndi.label(candidate)
     if n == 0:
         return candidate, candidate
     sizes = np.bincount(lab.ravel(), minlength=n + 1)[1:]
-    border = _touches_border_inplane(lab, n)
+    inside = np.bincount(lab[_body_hull(candidate)], minlength=n + 1)[1:]
+    border = _touches_border_inplane(lab, n) & (inside < 0.5 * sizes)
     dark = _dark_majority(lab, hu, n, DARK_HU)
     darkish = _dark_majority(lab, hu, n, SMALL_DARK_HU)
     # Outside air touches the border and is darker than lung; a small dark island is an airway

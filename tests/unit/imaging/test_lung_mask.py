@@ -57,3 +57,36 @@ def test_no_lung_in_soft_tissue_only():
 def test_rejects_2d_input():
     with pytest.raises(ValueError):
         lung_mask(np.zeros((10, 10), np.int16), SPACING)
+
+
+def _tight_crop(lung_hu: float) -> tuple[np.ndarray, np.ndarray]:
+    """A slice cropped tight around the lungs, as in the public COVID-19 slice sets: a
+    mediastinal band across the middle, one lung above it and one below, both reaching the
+    crop's edges, so the chest wall is cut into pieces (the bottom corners are separate from the
+    rest of the body). 1.5 mm pixels; each lung over 50 mL, so not a gas pocket. Returns ``(hu [1, y, x], lung truth)``."""
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[:165, :150].astype(float) / 1.5  # the geometry below is in units of 2.25 mm
+    top = ((yy - 18) / 34) ** 2 + ((xx - 50) / 48) ** 2 <= 1
+    bottom = ((yy - 80) / 30) ** 2 + ((xx - 50) / 54) ** 2 <= 1
+    lungs = (top & (yy < 46)) | (bottom & (yy >= 58))
+    hu = np.where(lungs, lung_hu, 40.0)
+    vessels = lungs & (rng.random(lungs.shape) < 0.01)  # a few dense dots, as vessels
+    hu[ndi.binary_dilation(vessels)] = 40.0
+    hu += rng.normal(0, 10, hu.shape)
+    return np.rint(hu).astype(np.int16)[None], lungs[None]
+
+
+@pytest.mark.parametrize("lung_hu", [-850.0, -955.0])
+def test_tight_crop_keeps_both_whole_lungs(lung_hu: float) -> None:
+    # -955 HU: a very aerated lung that touches the crop's edges is as dark as outside air (MedSeg
+    # slice 20 got no lung at all); -850: the old body box, the largest tissue region only, cut
+    # the bottom lung off below the mediastinum (MedSeg slices 2, 10, 13, 24, 26, 43, 51)
+    from lunglab.imaging.lungs import lung_and_outside_air
+
+    hu, truth = _tight_crop(lung_hu)
+    mask, outside = lung_and_outside_air(hu, SPACING)
+    bottom = truth.copy()
+    bottom[:, :87] = False  # the lung below the mediastinum (row 58 x 1.5)
+    assert (mask & truth).sum() / truth.sum() > 0.9
+    assert (mask & bottom).sum() / bottom.sum() > 0.9
+    assert not (outside & truth).any()
