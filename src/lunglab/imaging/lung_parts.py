@@ -69,7 +69,7 @@ def _body_parts(tissue: np.ndarray) -> np.ndarray:
 def _body_box(small: np.ndarray, margin: int = 3) -> tuple[slice, slice]:
     """In-plane box of the body (:func:`_body_parts` of the non-air projection over all
     slices; the whole image if none)."""
-    body = _body_parts((small > -500).any(axis=0))
+    body = _body_parts(np.asarray((small > -500).any(axis=0)))
     if not body.any():
         return slice(0, small.shape[1]), slice(0, small.shape[2])
     ys, xs = np.nonzero(body)

@@ -63,7 +63,8 @@ def _tight_crop(lung_hu: float) -> tuple[np.ndarray, np.ndarray]:
     """A slice cropped tight around the lungs, as in the public COVID-19 slice sets: a
     mediastinal band across the middle, one lung above it and one below, both reaching the
     crop's edges, so the chest wall is cut into pieces (the bottom corners are separate from the
-    rest of the body). 1.5 mm pixels; each lung over 50 mL, so not a gas pocket. Returns ``(hu [1, y, x], lung truth)``."""
+    rest of the body). 1.5 mm pixels; each lung over 50 mL, so not a gas pocket.
+    Returns ``(hu [1, y, x], lung truth)``."""
     rng = np.random.default_rng(3)
     yy, xx = np.mgrid[:165, :150].astype(float) / 1.5  # the geometry below is in units of 2.25 mm
     top = ((yy - 18) / 34) ** 2 + ((xx - 50) / 48) ** 2 <= 1
