@@ -42,7 +42,8 @@ def _touches_border_inplane(labels: np.ndarray, n: int) -> np.ndarray:
 
 
 def _body_hull(candidate: np.ndarray) -> np.ndarray:
-    """Per slice, the convex hull of the largest tissue (non-candidate) component: the body.
+    """Per slice, the convex hull of the body: the tissue (non-candidate) regions that
+    :func:`lunglab.imaging.lung_parts._body_parts` keeps.
 
     Air around the body lies outside it (but for small concavities); a lung that touches the
     border of a tight crop lies inside it, because the chest wall and mediastinum around it reach
