@@ -115,6 +115,12 @@ def _faces_outward(directions: np.ndarray, outward: np.ndarray, min_cos: float) 
     return (directions @ outward) / (norms * norm_out) > min_cos
 
 
+def _local_index(point: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int] | None:
+    """``point`` (row, column) rounded, if it lies inside an array of ``shape``."""
+    y, x = (round(float(v)) for v in point)
+    return (y, x) if 0 <= y < shape[0] and 0 <= x < shape[1] else None
+
+
 def fill_pleural_bites(lung: np.ndarray, min_area: int = 50, max_ratio: float = 0.5,
                        step: int = 1, min_cos: float = 0.0,
                        centre: tuple[float, float] | None = None) -> np.ndarray:
@@ -127,7 +133,9 @@ def fill_pleural_bites(lung: np.ndarray, min_area: int = 50, max_ratio: float = 
     ``max_ratio`` of the lung's area are organs below a thin basal crescent: they are left out.
     With ``step`` > 1 the bites are found on every step-th pixel and added back blockwise.
     ``centre`` (row, column) is the mediastinum when ``lung`` holds one lung only (default: the
-    centroid of ``lung`` projected over all slices).
+    centroid of ``lung`` projected over all slices). Without ``centre``, a component whose hull
+    holds that centroid outside itself is both lungs joined: it is parted by a watershed
+    (:func:`_split_lungs`) and each lung gets its own hull, or no bites if it does not part.
     """
     if step > 1:
         coarse = lung[:, ::step, ::step]
@@ -148,19 +156,60 @@ def fill_pleural_bites(lung: np.ndarray, min_area: int = 50, max_ratio: float = 
             comp = lab[sl] == i
             if comp.sum() < min_area:
                 continue
-            added = convex_hull_image(comp) & ~comp
-            parts, m = ndi.label(added)
-            if m == 0:
-                continue
             offset = np.array([sl[0].start, sl[1].start])
-            own = np.array(ndi.center_of_mass(comp)) + offset
-            centres = np.array(ndi.center_of_mass(added, parts, range(1, m + 1))) + offset
-            areas = np.bincount(parts.ravel(), minlength=m + 1)[1:]
-            keep = np.zeros(m + 1, bool)
-            keep[1:] = _faces_outward(centres - own, own - mid, min_cos)
-            keep[1:] &= areas <= max_ratio * comp.sum()
-            out[z][sl] |= keep[parts]
+            hull = convex_hull_image(comp)
+            at_mid = _local_index(mid - offset, comp.shape)
+            # Both lungs in one component (they touch at a junction line, or a crop's edge joins
+            # them): the centre between them lies in its hull but not in it, and "towards the
+            # mediastinum" means nothing from its centroid (MedSeg slices 10, 34, 43, 51: the
+            # whole mediastinum was added). Each lung is then judged on its own; unsplit, the
+            # component gets no bites.
+            joined = (centre is None and at_mid is not None and bool(hull[at_mid])
+                      and not comp[at_mid])
+            pieces = _split_lungs(comp, mid - offset) if joined else [comp]
+            for piece in pieces:
+                added = (hull if piece is comp else convex_hull_image(piece)) & ~comp
+                out[z][sl] |= _outward_bites(added, piece, offset, mid, min_cos, max_ratio)
     return out
+
+
+def _outward_bites(added: np.ndarray, piece: np.ndarray, offset: np.ndarray, mid: np.ndarray,
+                   min_cos: float, max_ratio: float) -> np.ndarray:
+    """The parts of ``added`` (hull additions of one lung ``piece``) that face away from
+    ``mid`` as seen from the piece's centroid and are at most ``max_ratio`` of its area."""
+    parts, m = ndi.label(added)
+    if m == 0:
+        return added
+    own = np.array(ndi.center_of_mass(piece)) + offset
+    centres = np.array(ndi.center_of_mass(added, parts, range(1, m + 1))) + offset
+    areas = np.bincount(parts.ravel(), minlength=m + 1)[1:]
+    keep = np.zeros(m + 1, bool)
+    keep[1:] = _faces_outward(centres - own, own - mid, min_cos)
+    keep[1:] &= areas <= max_ratio * piece.sum()
+    return keep[parts]
+
+
+def _split_lungs(comp: np.ndarray, mid: np.ndarray) -> list[np.ndarray]:
+    """Part a 2D component holding both lungs (``mid``, the centre between them, in its frame):
+    a watershed of the distance to the outline from the deepest pixel on each side of ``mid``.
+    Empty when one side holds no lung or a part is under 15 % of the component."""
+    from skimage.segmentation import watershed
+
+    depth = ndi.distance_transform_edt(comp)
+    p1 = np.array(np.unravel_index(np.argmax(depth), depth.shape))
+    yy, xx = np.nonzero(comp)
+    other = (yy - mid[0]) * (p1[0] - mid[0]) + (xx - mid[1]) * (p1[1] - mid[1]) < 0
+    if not other.any():
+        return []
+    k = np.argmax(np.where(other, depth[yy, xx], -1.0))
+    markers = np.zeros(comp.shape, np.int32)
+    markers[tuple(p1)] = 1
+    markers[yy[k], xx[k]] = 2
+    basins = watershed(-depth, markers, mask=comp)
+    pieces = [basins == 1, basins == 2]
+    if min(int(p.sum()) for p in pieces) < 0.15 * comp.sum():
+        return []
+    return pieces
 
 
 def _pad_slices(sl: tuple[slice, ...], shape: tuple[int, ...], radius_mm: float,

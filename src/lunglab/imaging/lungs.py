@@ -71,9 +71,11 @@ def _keep_lung_components(candidate: np.ndarray, hu: np.ndarray, voxel_ml: float
     if n == 0:
         return candidate, candidate
     sizes = np.bincount(lab.ravel(), minlength=n + 1)[1:]
-    inside = np.bincount(lab[_body_hull(candidate)], minlength=n + 1)[1:]
-    border = _touches_border_inplane(lab, n) & (inside < 0.5 * sizes)
     dark = _dark_majority(lab, hu, n, DARK_HU)
+    border = _touches_border_inplane(lab, n)
+    if (border & dark).any():  # the hull test only matters for dark border-touching components
+        inside = np.bincount(lab[_body_hull(candidate)], minlength=n + 1)[1:]
+        border &= inside < 0.5 * sizes
     darkish = _dark_majority(lab, hu, n, SMALL_DARK_HU)
     # Outside air touches the border and is darker than lung; a small dark island is an airway
     # lumen or bowel gas (blurred by partial volume, hence the milder threshold).

@@ -91,3 +91,28 @@ def test_tight_crop_keeps_both_whole_lungs(lung_hu: float) -> None:
     assert (mask & truth).sum() / truth.sum() > 0.9
     assert (mask & bottom).sum() / bottom.sum() > 0.9
     assert not (outside & truth).any()
+
+
+def _joined_lungs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A crop tight around the lungs whose two lungs meet along its left edge (MedSeg slices 10,
+    34, 43, 51), so they form one component curled around the mediastinum. 1.5 mm pixels.
+    Returns ``(hu [1, y, x], lung truth, mediastinum core)``."""
+    rng = np.random.default_rng(5)
+    yy, xx = np.mgrid[:170, :160].astype(float)
+    top = ((yy - 35) / 34) ** 2 + ((xx - 80) / 86) ** 2 <= 1
+    bottom = ((yy - 132) / 34) ** 2 + ((xx - 80) / 86) ** 2 <= 1
+    strip = (xx < 14) & (yy > 30) & (yy < 140)
+    lungs = top | bottom | strip
+    hu = np.where(lungs, -850.0, 40.0)
+    hu += rng.normal(0, 10, hu.shape)
+    core = (yy > 76) & (yy < 92) & (xx > 40) & (xx < 130)
+    return np.rint(hu).astype(np.int16)[None], lungs[None], core[None]
+
+
+def test_joined_lungs_leave_the_mediastinum_out() -> None:
+    # One component holding both lungs made "towards the mediastinum" meaningless, and the
+    # pleural-bite filling added the whole mediastinum between them as lung
+    hu, truth, core = _joined_lungs()
+    mask = lung_mask(hu, SPACING)
+    assert (mask & truth).sum() / truth.sum() > 0.95
+    assert (mask & core).sum() / core.sum() < 0.05
