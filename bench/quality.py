@@ -50,6 +50,8 @@ def main() -> None:
                    help="--kfold: training seed when it should differ from --seed (same folds)")
     p.add_argument("--batch-dice", action="store_true",
                    help="--kfold: Dice over the whole batch per class instead of per sample")
+    p.add_argument("--lesion-paste", type=float, default=0.0,
+                   help="--kfold: share of samples with expert lesions of other slices pasted in")
     p.add_argument("--model-mm", type=float, default=None,
                    help="--kfold: the network's pixel size in mm (default: the recipe's)")
     p.add_argument("--patch", type=int, default=None,
@@ -105,7 +107,7 @@ def kfold(a: argparse.Namespace) -> None:
     cfg = TrainConfig(arch=a.arch, iterations=a.iterations, seed=a.seed,
                       pseudo_fraction=a.pseudo_fraction, pseudo_until=a.pseudo_until,
                       consistency=a.consistency, strong_augment=a.strong_augment,
-                      batch_dice=a.batch_dice)
+                      batch_dice=a.batch_dice, lesion_paste=a.lesion_paste)
     if a.train_seed is not None:
         cfg.seed = a.train_seed
     if a.model_mm is not None:
@@ -122,6 +124,7 @@ def kfold(a: argparse.Namespace) -> None:
           f"augmentation {'strong' if a.strong_augment else 'standard'}, "
           f"{cfg.model_mm} mm pixels, patch {cfg.patch}, "
           f"Dice {'per batch' if a.batch_dice else 'per sample'}, "
+          f"lesion paste {a.lesion_paste}, "
           f"{time.perf_counter() - start:.0f} s")
     if a.json is not None:
         a.json.write_text(json.dumps({"folds": res["folds"], "argv": sys.argv}))

@@ -18,6 +18,7 @@ from monai.losses import DiceCELoss
 from monai.utils import set_determinism
 
 from lunglab.ml.dataset import list_ids, load_slice, split_ids
+from lunglab.ml.lesion_paste import lesion_bank, paste_lesions
 from lunglab.ml.models import NUM_CLASSES, build_model
 from lunglab.ml.run_config import SliceModelConfig
 from lunglab.ml.schedules import one_cycle
@@ -57,6 +58,9 @@ class TrainConfig(SliceModelConfig):
     batch_dice: bool = False
     """Dice over the whole batch per class instead of per sample: a patch without
     consolidation then no longer makes any consolidation prediction cost a full Dice term."""
+    lesion_paste: float = 0.0
+    """Share of expert samples that get 1-2 expert lesions of other training slices pasted into
+    their lung (:mod:`lunglab.ml.lesion_paste`); 0 turns it off."""
 
 
 def make_split(config: TrainConfig) -> TrainConfig:
@@ -92,6 +96,8 @@ def train(config: TrainConfig, out_path: Path, device: str = "cpu", log_every: i
     urng, ugen = np.random.default_rng(config.seed + 2), torch.Generator().manual_seed(config.seed)
     utransform = train_transforms(config.patch, config.seed + 7)
     prng = np.random.default_rng(config.seed + 1)  # keeps the expert draws of a run unchanged
+    bank = lesion_bank(pairs) if config.lesion_paste > 0 else []
+    lrng = np.random.default_rng(config.seed + 3)
     model = build_model(config.arch).to(device)
     loss_fn = DiceCELoss(to_onehot_y=True, softmax=True, include_background=False,
                          lambda_dice=1.0, lambda_ce=1.0, batch=config.batch_dice)
@@ -103,6 +109,10 @@ def train(config: TrainConfig, out_path: Path, device: str = "cpu", log_every: i
     for it in range(1, config.iterations + 1):
         idx = rng.integers(0, len(pairs), config.batch_size)
         chosen = [pairs[i] for i in idx]
+        if bank:
+            chosen = [paste_lesions(c, bank, lrng, exclude_source=int(i))
+                      if lrng.random() < config.lesion_paste else c
+                      for c, i in zip(chosen, idx, strict=True)]
         if pseudo and (not config.pseudo_until or it <= config.pseudo_until):
             use = prng.random(config.batch_size) < config.pseudo_fraction
             pidx = prng.integers(0, len(pseudo), config.batch_size)
@@ -179,6 +189,8 @@ def main(argv: list[str] | None = None) -> None:
                    help="stronger geometric and intensity augmentation")
     p.add_argument("--batch-dice", action="store_true",
                    help="Dice over the whole batch per class instead of per sample")
+    p.add_argument("--lesion-paste", type=float, default=d.lesion_paste,
+                   help="share of samples with expert lesions of other slices pasted in")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--device", default="cpu")
     p.add_argument("--out", type=Path, required=True)
@@ -190,7 +202,8 @@ def main(argv: list[str] | None = None) -> None:
                       batch_size=a.batch_size, patch=a.patch, lr=a.lr, seed=a.seed,
                       val_fraction=a.val_fraction, pseudo_fraction=a.pseudo_fraction,
                       pseudo_until=a.pseudo_until, consistency=a.consistency,
-                      strong_augment=a.strong_augment, batch_dice=a.batch_dice)
+                      strong_augment=a.strong_augment, batch_dice=a.batch_dice,
+                      lesion_paste=a.lesion_paste)
     meta = train(cfg, a.out, a.device)
     if a.onnx:
         from lunglab.ml.checkpoints import export_onnx
