@@ -11,7 +11,8 @@ slices). Volumes of 5 or more slices get this 3D version:
    kept only when they are large, not gas-dark, overlap the lungs' slice range and do not lie
    under the lungs (gas in the stomach or colon sits below the diaphragm, so lung lies above it
    in the same columns); which way is up comes from the trachea when there is one;
-5. the lungs are told apart (3D erosion until the main component splits) and each is closed
+5. the lungs are told apart (components, else in-plane erosion up to 12 mm until two cores
+   appear: `lunglab.imaging.zones.lung_pair`, the split the quantification uses) and each is closed
    per slice on its own (3 mm), so the mediastinum between them is never filled;
 6. pleural bites (per-slice convex hull) are not added where the same column holds lung on one
    side only (above or below, within 30 mm): a dense lesion against the costal pleura has lung
@@ -46,6 +47,7 @@ from lunglab.imaging.lung_parts import (
     fill_pleural_bites,
 )
 from lunglab.imaging.resample import resize_slices
+from lunglab.imaging.zones import lung_pair
 
 VOLUME_CLOSING_MM = 3.0
 """Per-slice closing radius of each lung in volumes: smooths the outline and keeps the hilum
@@ -161,42 +163,6 @@ def _select_lung_components(candidate: np.ndarray, hu: np.ndarray, voxel_ml: flo
     return keep[lab]
 
 
-def split_lungs(lung: np.ndarray, max_erosions: int = 6) -> list[np.ndarray]:
-    """The lungs as separate masks: components, or seeds found by 3D erosion when they touch.
-
-    Every voxel of ``lung`` goes to the nearest seed; small extra components go to the lung
-    they lie closest to.
-    """
-    lab, n = ndi.label(lung)
-    if n == 0:
-        return []
-    sizes = np.bincount(lab.ravel(), minlength=n + 1)[1:]
-    order = np.argsort(sizes)[::-1]
-    if n >= 2 and sizes[order[1]] >= 0.2 * sizes[order[0]]:
-        seeds = [lab == order[0] + 1, lab == order[1] + 1]
-    else:
-        seeds = [lab == order[0] + 1]
-        eroded = seeds[0]
-        for _ in range(max_erosions):
-            eroded = ndi.binary_erosion(eroded, structure=_INPLANE)
-            elab, m = ndi.label(eroded)
-            if m < 2:
-                continue
-            esz = np.bincount(elab.ravel(), minlength=m + 1)[1:]
-            eorder = np.argsort(esz)[::-1]
-            if esz[eorder[1]] >= 0.2 * esz[eorder[0]]:
-                seeds = [elab == eorder[0] + 1, elab == eorder[1] + 1]
-                break
-    if len(seeds) == 1:
-        return [lung]
-    seed_lab = np.zeros(lung.shape, np.int8)
-    for k, s in enumerate(seeds, start=1):
-        seed_lab[s] = k
-    _, idx = ndi.distance_transform_edt(seed_lab == 0, return_indices=True)
-    nearest = seed_lab[tuple(idx)]
-    return [lung & (nearest == k) for k in (1, 2)]
-
-
 def _bites_between_lung(one: np.ndarray, window: int, centre: tuple[float, float]
                         ) -> np.ndarray:
     """Pleural bites of one lung, except where lung lies on one side only within ``window``.
@@ -265,7 +231,7 @@ def lung_anatomy_3d(hu: np.ndarray, spacing: Sequence[float], *, superior: int |
     out = np.zeros_like(lung)
     bites = np.zeros_like(lung)
     mid = ndi.center_of_mass(lung.any(axis=0)) if lung.any() else (0.0, 0.0)
-    for one in split_lungs(lung):
+    for one in lung_pair(lung, sampling):
         sl = _pad_slices(_bbox(one), one.shape, closing_mm, sampling)
         centre = (mid[0] - sl[1].start, mid[1] - sl[2].start)
         part = _closing_mm(one[sl], closing_mm, flat)

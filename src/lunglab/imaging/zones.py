@@ -164,6 +164,25 @@ def _one_sided(lung: np.ndarray, minority: float = 0.1) -> bool:
     return min(low, high) < minority * (low + high)
 
 
+def lung_pair(lung: np.ndarray, sampling: tuple[float, float, float]) -> list[np.ndarray]:
+    """The two lungs as separate masks by steps 1-2 of the module docstring (components, else
+    in-plane erosion; every voxel to the nearer seed), or ``[lung]`` when neither parts it
+    (no valley cut: a single lung stays whole). Used by the 3D lung mask's per-lung steps.
+
+    Args:
+        lung: boolean mask ``[z, y, x]``.
+        sampling: voxel size ``(z, y, x)`` in mm.
+    """
+    lab, n = ndi.label(lung, structure=ndi.generate_binary_structure(3, 1))
+    if n == 0:
+        return []
+    pair = _two_largest(lab, n) or _split_by_erosion(lung, sampling)
+    if pair is None:
+        return [lung]
+    parts = _assign_nearest(lung, pair[0], pair[1], sampling)
+    return [parts == 1, parts == 2]
+
+
 def _split_box(lung: np.ndarray, spacing: Sequence[float]) -> tuple[np.ndarray, str]:
     """Split a lung mask cropped to its box into parts 1 and 2 (sides decided by the caller)."""
     sampling = (float(spacing[2]), float(spacing[1]), float(spacing[0]))

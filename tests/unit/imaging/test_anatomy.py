@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from chest3d_phantom import SPACING, chest3d_phantom
 
-from lunglab.imaging.anatomy import lung_anatomy_3d, split_lungs
+from lunglab.imaging.anatomy import lung_anatomy_3d
 from lunglab.imaging.lungs import fill_holes_per_slice, lung_mask
+from lunglab.imaging.zones import lung_pair
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ def test_mediastinum_between_touching_lungs_stays_out(chest, mask):
     # lungs together would take it in
     assert fill_holes_per_slice(chest["lung"])[chest["mediastinum"]].all()
     assert not (mask & chest["mediastinum"]).any()
-    assert len(split_lungs(chest["lung"])) == 2
+    assert len(lung_pair(chest["lung"], (SPACING[2], SPACING[1], SPACING[0]))) == 2
 
 
 @pytest.mark.parametrize("mirror", [False, True])
@@ -48,7 +49,7 @@ def test_gas_under_either_lung_when_the_lungs_do_not_touch(mirror):
     hu = chest["hu"][:, :, ::-1] if mirror else chest["hu"]
     lung = lung_anatomy_3d(np.ascontiguousarray(hu), SPACING)[0]
     gas = chest["gas"][:, :, ::-1] if mirror else chest["gas"]
-    assert len(split_lungs(chest["lung"])) == 2
+    assert len(lung_pair(chest["lung"], (SPACING[2], SPACING[1], SPACING[0]))) == 2
     assert not (lung & gas).any()
 
 
