@@ -16,6 +16,24 @@ DEFAULT_MODEL = "lunglab-lesion2d-v2"
 """Name of the shipped default model (``weights/<name>.json`` ensemble manifest or ``.pt``)."""
 
 
+def compact_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The state to save: learned weights in fp16 (half the file), buffers in fp32.
+
+    Buffers are BatchNorm's running statistics: in a wide network a running variance passes
+    fp16's largest value (65,504) and would load as ``inf``, which zeroes that channel at
+    inference (the wide UNet's k-fold lost folds 0 and 1 to it; docs/models.md, stop 32). A
+    weight outside the fp16 range stays fp32 too. Loading casts everything to float32.
+    """
+    limit = torch.finfo(torch.float16).max
+    params = {name for name, _ in module.named_parameters()}
+    out: dict[str, torch.Tensor] = {}
+    for key, value in module.state_dict().items():
+        half = (value.is_floating_point() and key in params
+                and bool(value.detach().abs().max() <= limit if value.numel() else True))
+        out[key] = value.detach().half() if half else value.detach().clone()
+    return out
+
+
 @dataclass(frozen=True)
 class LoadedModel:
     """A network ready for inference with the metadata saved by training."""

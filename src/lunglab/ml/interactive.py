@@ -264,6 +264,8 @@ def lesion_classes(hu: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.
 
 
 def save_checkpoint(net: torch.nn.Module, path: Path, meta: dict[str, Any]) -> None:
-    """fp16 weights plus metadata (data, seed, iterations, metrics) in one file."""
-    state = {k: (v.half() if v.is_floating_point() else v) for k, v in net.state_dict().items()}
+    """fp16 weights, fp32 buffers plus metadata (data, seed, iterations, metrics) in one file."""
+    from lunglab.ml.checkpoints import compact_state
+
+    state = compact_state(net)
     torch.save({"state_dict": state, "meta": json.loads(json.dumps(meta))}, path)

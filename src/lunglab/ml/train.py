@@ -161,8 +161,11 @@ def pseudo_pairs(model_mm: float) -> list[dict[str, np.ndarray]]:
 
 
 def save_checkpoint(model: torch.nn.Module, meta: dict, out_path: Path) -> None:
-    """Save fp16 weights and metadata (loadable with ``torch.load(weights_only=True)``)."""
-    state = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
+    """Save fp16 weights, fp32 buffers and metadata (loadable with
+    ``torch.load(weights_only=True)``; :func:`lunglab.ml.checkpoints.compact_state`)."""
+    from lunglab.ml.checkpoints import compact_state
+
+    state = compact_state(model)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"meta_json": json.dumps(meta), "state_dict": state}, out_path)
 

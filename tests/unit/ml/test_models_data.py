@@ -80,3 +80,29 @@ def test_batch_dice_changes_the_loss_and_is_recorded(tmp_path):
     assert json.loads(per_sample["meta_json"])["config"]["batch_dice"] is False
     a, b = per_sample["state_dict"], per_batch["state_dict"]
     assert any(not torch.equal(a[k], b[k]) for k in a if a[k].is_floating_point())
+
+
+def test_checkpoint_keeps_batchnorm_statistics_beyond_fp16(tmp_path):
+    """A wide network's running variance can pass fp16's 65,504; saved as fp16 it loaded as inf
+    and zeroed that channel at inference (the wide UNet's k-fold, 2026-12-07)."""
+    from lunglab.ml.checkpoints import load_model
+    from lunglab.ml.train import save_checkpoint
+
+    torch.manual_seed(0)
+    net = build_model("unet2d-small").eval()
+    bn = next(m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    bn.running_var[0] = 2.5e5
+    bn.running_mean[1] = 7e4
+    x = torch.rand(1, 1, 64, 64)
+    with torch.no_grad():
+        want = net(x)
+    path = tmp_path / "wide.pt"
+    save_checkpoint(net, {"config": {"arch": "unet2d-small", "model_mm": 1.5}}, path)
+    saved = torch.load(path, weights_only=True)["state_dict"]
+    assert all(torch.isfinite(v.float()).all() for v in saved.values() if v.is_floating_point())
+    assert saved[next(k for k in saved if k.endswith("conv.weight"))].dtype == torch.float16
+    loaded = load_model(str(path), "cpu", use_onnx=False)
+    with torch.no_grad():
+        got = loaded.forward(x)
+    assert torch.isfinite(got).all()
+    assert float((got - want).abs().max()) <= 0.01 * float(want.abs().max())  # fp16 weights
